@@ -1,0 +1,1 @@
+"""Lotse's Django project: settings, URLs and the apps that own every database row."""

@@ -1,0 +1,9 @@
+"""ASGI entry point: ``uvicorn backend.asgi:application`` (``manage.py serve`` wraps it)."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings.dev")
+
+application = get_asgi_application()

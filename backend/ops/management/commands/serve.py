@@ -1,0 +1,68 @@
+"""Serve Lotse over ASGI (uvicorn). In the embedded default, the in-process worker runs here too."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from backend.ops.embedded import acquire_embedded_stores
+from backend.ops.stores import describe_mode
+
+
+class Command(BaseCommand):
+    help = "Serve the web app (API, admin, widget) with uvicorn."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+
+    def handle(self, *args, host: str, port: int, workers: int, **options):
+        import uvicorn
+
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            raise CommandError("The database has unapplied migrations: run `manage.py migrate`.")
+        connection.close()
+
+        embedded_vectors = not settings.QDRANT_URL
+        if embedded_vectors:
+            if workers != 1:
+                raise CommandError("Qdrant local mode allows one process: use --workers 1.")
+            acquire_embedded_stores()
+        if settings.TASKS_EMBEDDED:
+            from workers.inprocess import get_worker
+
+            get_worker().start()
+        self._banner(host, port)
+        uvicorn.run(
+            "backend.asgi:application",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.LOG_LEVEL.lower(),
+            proxy_headers=True,
+            forwarded_allow_ips="*",
+            lifespan="off",
+        )
+
+    def _banner(self, host: str, port: int) -> None:
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        base = f"http://{shown}:{port}"
+        out = self.stdout
+        out.write(self.style.SUCCESS("Lotse is starting."))
+        for part, adapter in describe_mode().items():
+            out.write(f"  {part:<11} {adapter}")
+        out.write(f"  Admin:      {base}/admin/")
+        out.write(f"  Readiness:  {base}/readyz")
+        if not get_user_model().objects.filter(is_superuser=True).exists():
+            out.write(
+                self.style.WARNING(
+                    "  No admin user yet. Create one (in another terminal): "
+                    ".venv/bin/python manage.py createsuperuser"
+                )
+            )
+        connection.close()

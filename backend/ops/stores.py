@@ -1,0 +1,85 @@
+"""The edge where settings pick the adapters: config objects and shared store clients.
+
+``rag`` and ``crawler`` never read settings; everything that builds their config objects lives
+here, and workers use these functions too.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from django.conf import settings
+
+from backend.ops.embedded import acquire_embedded_stores
+from crawler.store import PageStore, PageStoreConfig, open_page_store
+from rag.config import VectorStoreConfig
+from rag.store import open_vector_client
+
+_lock = threading.Lock()
+_page_store: PageStore | None = None
+_vector_client = None
+
+
+def page_store_config() -> PageStoreConfig:
+    return PageStoreConfig(
+        url=settings.MONGODB_URL,
+        database=settings.MONGODB_DATABASE,
+        path=str(settings.PAGE_STORE_PATH),
+        timeout_s=settings.HEALTH_CHECK_TIMEOUT,
+    )
+
+
+def vector_store_config() -> VectorStoreConfig:
+    return VectorStoreConfig(
+        url=settings.QDRANT_URL,
+        path=str(settings.QDRANT_PATH),
+        api_key=settings.QDRANT_API_KEY,
+        timeout_s=settings.HEALTH_CHECK_TIMEOUT,
+        collection_prefix=settings.QDRANT_COLLECTION_PREFIX,
+    )
+
+
+def page_store() -> PageStore:
+    """The process's page store client (opened once)."""
+    global _page_store
+    with _lock:
+        if _page_store is None:
+            _page_store = open_page_store(page_store_config())
+        return _page_store
+
+
+def vector_client():
+    """The process's Qdrant client. Local mode first takes the embedded-stores lock."""
+    global _vector_client
+    with _lock:
+        if _vector_client is None:
+            config = vector_store_config()
+            if config.local:
+                acquire_embedded_stores()
+            _vector_client = open_vector_client(config)
+        return _vector_client
+
+
+def close_stores() -> None:
+    global _page_store, _vector_client
+    with _lock:
+        if _page_store is not None:
+            _page_store.close()
+        if _vector_client is not None:
+            _vector_client.close()
+        _page_store = _vector_client = None
+
+
+def describe_mode() -> dict[str, str]:
+    """Which adapter each part uses, for the start banner and /readyz."""
+    db = settings.DATABASES["default"]
+    return {
+        "database": "MySQL" if "mysql" in db["ENGINE"] else f"SQLite ({db['NAME']})",
+        "page_store": "MongoDB"
+        if settings.MONGODB_URL
+        else f"embedded ({settings.PAGE_STORE_PATH})",
+        "vectors": "Qdrant server"
+        if settings.QDRANT_URL
+        else f"Qdrant local ({settings.QDRANT_PATH})",
+        "tasks": "in-process worker" if settings.TASKS_EMBEDDED else "Celery via broker",
+    }

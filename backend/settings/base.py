@@ -1,0 +1,184 @@
+"""Settings shared by every environment. Values come only from the environment (see .env.dist).
+
+With no environment at all Lotse runs on its embedded default: SQLite, an embedded page store
+and Qdrant local mode under ``var/``, and tasks run by an in-process worker. Setting
+``DATABASE_URL``, ``MONGODB_URL``, ``QDRANT_URL``, ``CELERY_BROKER_URL`` and ``REDIS_URL``
+switches each part to its real server. The choice is made here, once.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from backend.settings.env import (
+    envbool,
+    envfloat,
+    envint,
+    envlist,
+    envstr,
+    envurl,
+    parse_database_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+# --- Where embedded stores live -------------------------------------------------------------
+VAR_DIR = Path(envstr("LOTSE_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+
+
+def ensure_writable_dir(path: Path, variable: str) -> Path:
+    """Create ``path`` and prove it writable, or fail with one line that says what to fix."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"{variable}: {path} is not writable ({exc.strerror or exc}). "
+            f"Make it writable or point {variable} at a writable folder."
+        ) from None
+    return path
+
+
+# --- Core Django ----------------------------------------------------------------------------
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = envstr("SECRET_KEY", "")
+CHATBOT_HOST = envstr("CHATBOT_HOST", "localhost")
+# The customer's website(s) that embed the chat widget; the chat API answers only these.
+WEBSITE_HOST = envlist("WEBSITE_HOST")
+ALLOWED_HOSTS = [CHATBOT_HOST, *envlist("ALLOWED_HOSTS")]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "backend.ops",
+    "backend.sources",
+    "backend.documents",
+    "backend.chat",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backend.urls"
+ASGI_APPLICATION = "backend.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: DATABASE_URL (MySQL) or SQLite under var/ -------------------------------------
+DATABASE_URL = envurl("DATABASE_URL", schemes=("mysql", "mariadb", "sqlite"))
+if DATABASE_URL:
+    DATABASES = {"default": parse_database_url("DATABASE_URL", DATABASE_URL).as_django()}
+else:
+    ensure_writable_dir(VAR_DIR, "LOTSE_VAR_DIR")
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(VAR_DIR / "lotse.sqlite3"),
+            # Web, in-process worker and management commands share the file.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Page store: MongoDB or the embedded store under var/pagestore ---------------------------
+MONGODB_URL = envurl("MONGODB_URL", schemes=("mongodb", "mongodb+srv"))
+MONGODB_DATABASE = envstr("MONGODB_DATABASE", "lotse")
+PAGE_STORE_PATH = VAR_DIR / "pagestore"
+
+# --- Vectors: Qdrant server or local mode under var/qdrant -----------------------------------
+QDRANT_URL = envurl("QDRANT_URL", schemes=("http", "https"))
+QDRANT_API_KEY = envstr("QDRANT_API_KEY", "")
+QDRANT_PATH = VAR_DIR / "qdrant"
+QDRANT_COLLECTION_PREFIX = envstr("QDRANT_COLLECTION_PREFIX", "lotse")
+
+if not (MONGODB_URL and QDRANT_URL):
+    ensure_writable_dir(VAR_DIR, "LOTSE_VAR_DIR")
+
+# --- Tasks: Celery through a broker, or an in-process worker --------------------------------
+CELERY_BROKER_URL = envurl("CELERY_BROKER_URL", schemes=("amqp", "amqps", "redis", "rediss"))
+REDIS_URL = envurl("REDIS_URL", schemes=("redis", "rediss"))
+# No broker: tasks run in threads of the web process (the embedded default).
+TASKS_EMBEDDED = not CELERY_BROKER_URL
+CELERY_RESULT_BACKEND = REDIS_URL or None
+# How long a fan-out message may wait in a queue before it is dropped unrun (seconds).
+TASK_EXPIRES = envint("LOTSE_TASK_EXPIRES", 6 * 3600, minimum=60)
+
+# --- Health checks ---------------------------------------------------------------------------
+# Every /readyz probe gives up after this many seconds, so the endpoint never hangs.
+HEALTH_CHECK_TIMEOUT = envfloat("LOTSE_HEALTH_TIMEOUT", 3.0, minimum=0.1)
+
+# --- Internationalisation --------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "backend" / "locale"]
+USE_I18N = True
+TIME_ZONE = envstr("TIME_ZONE", "Europe/Berlin")
+USE_TZ = True
+
+# --- Static files ----------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(envstr("LOTSE_STATIC_ROOT", str(BASE_DIR / "var" / "static")))
+WHITENOISE_USE_FINDERS = True
+
+# --- REST framework: everything needs a staff session or a token unless a view says otherwise
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+}
+
+# --- Logging: one line per record on stderr --------------------------------------------------
+LOG_LEVEL = envstr("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} must be DEBUG, INFO, WARNING or ERROR.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "httpx": {"level": "WARNING"},
+    },
+}
+
+os.environ.setdefault("DO_NOT_TRACK", "true")

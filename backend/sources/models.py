@@ -1,0 +1,203 @@
+"""What editors configure (Source) and what each crawl did (CrawlRun)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def lines(text: str) -> list[str]:
+    """The non-empty, stripped lines of a multi-line admin field."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def validate_url_lines(text: str) -> None:
+    for line in lines(text):
+        parts = urlsplit(line)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValidationError(
+                _("%(line)s is not an http(s) URL."), code="invalid_url", params={"line": line}
+            )
+
+
+def validate_pattern_lines(text: str) -> None:
+    for line in lines(text):
+        try:
+            re.compile(line)
+        except re.error as exc:
+            raise ValidationError(
+                _("%(line)s is not a valid regular expression: %(error)s"),
+                code="invalid_pattern",
+                params={"line": line, "error": exc},
+            ) from None
+
+
+class Source(models.Model):
+    """A website (or part of one) that Lotse crawls and indexes."""
+
+    class Schedule(models.TextChoices):
+        MANUAL = "manual", _("Only when started by hand")
+        HOURLY = "hourly", _("Every hour")
+        DAILY = "daily", _("Every day")
+        WEEKLY = "weekly", _("Every week")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    enabled = models.BooleanField(
+        _("enabled"), default=True, help_text=_("Disabled sources are not crawled on schedule.")
+    )
+    start_urls = models.TextField(
+        _("start URLs"),
+        validators=[validate_url_lines],
+        help_text=_("One URL per line. The crawl starts here and follows links."),
+    )
+    sitemap_urls = models.TextField(
+        _("sitemap URLs"),
+        blank=True,
+        validators=[validate_url_lines],
+        help_text=_("One per line. Sitemaps named in robots.txt are found automatically."),
+    )
+    allowed_domains = models.TextField(
+        _("allowed domains"),
+        blank=True,
+        help_text=_(
+            "One host name per line (subdomains included). Empty: the hosts of the start URLs."
+        ),
+    )
+    include_patterns = models.TextField(
+        _("include patterns"),
+        blank=True,
+        validators=[validate_pattern_lines],
+        help_text=_("Regular expressions, one per line. If set, only matching URLs are indexed."),
+    )
+    exclude_patterns = models.TextField(
+        _("exclude patterns"),
+        blank=True,
+        validators=[validate_pattern_lines],
+        help_text=_("Regular expressions, one per line. Matching URLs are never fetched."),
+    )
+    max_depth = models.PositiveIntegerField(
+        _("maximum link depth"), default=10, help_text=_("Links followed from a start URL.")
+    )
+    max_pages = models.PositiveIntegerField(
+        _("maximum pages"), default=5000, help_text=_("The crawl stops after this many fetches.")
+    )
+    follow_pdfs = models.BooleanField(_("index linked PDFs"), default=True)
+    schedule = models.CharField(
+        _("schedule"), max_length=20, choices=Schedule.choices, default=Schedule.MANUAL
+    )
+    concurrency_per_host = models.PositiveSmallIntegerField(
+        _("parallel requests per host"), default=2
+    )
+    download_delay = models.FloatField(
+        _("delay between requests (seconds)"),
+        default=0.5,
+        help_text=_("A Crawl-delay in robots.txt wins if it is longer."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def start_url_list(self) -> list[str]:
+        return lines(self.start_urls)
+
+    @property
+    def sitemap_url_list(self) -> list[str]:
+        return lines(self.sitemap_urls)
+
+    @property
+    def allowed_domain_list(self) -> list[str]:
+        explicit = [domain.lower() for domain in lines(self.allowed_domains)]
+        if explicit:
+            return explicit
+        return sorted({urlsplit(url).hostname or "" for url in self.start_url_list} - {""})
+
+    @property
+    def include_pattern_list(self) -> list[str]:
+        return lines(self.include_patterns)
+
+    @property
+    def exclude_pattern_list(self) -> list[str]:
+        return lines(self.exclude_patterns)
+
+
+class CrawlRun(models.Model):
+    """One crawl of one source, with counters that grow while it runs."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Stopped")
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    class Trigger(models.TextChoices):
+        ADMIN = "admin", _("Admin")
+        SCHEDULE = "schedule", _("Schedule")
+        API = "api", _("API")
+        CLI = "cli", _("Command line")
+
+    COUNTERS = (
+        "discovered",
+        "fetched",
+        "unchanged",
+        "changed",
+        "new",
+        "gone",
+        "skipped",
+        "failed",
+    )
+
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="runs", verbose_name=_("source")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    trigger = models.CharField(
+        _("started by"), max_length=20, choices=Trigger.choices, default=Trigger.ADMIN
+    )
+    discovered = models.PositiveIntegerField(_("discovered"), default=0)
+    fetched = models.PositiveIntegerField(_("fetched"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    changed = models.PositiveIntegerField(_("changed"), default=0)
+    new = models.PositiveIntegerField(_("new"), default=0)
+    gone = models.PositiveIntegerField(_("gone"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("crawl run")
+        verbose_name_plural = _("crawl runs")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["source", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.source} #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None

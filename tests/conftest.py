@@ -1,0 +1,49 @@
+"""Shared fixtures: reaching the real servers CI runs, and the embedded stores."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CI = os.environ.get("CI", "").lower() == "true"
+
+RABBITMQ_URL = os.environ.get("LOTSE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+REDIS_URL = os.environ.get("LOTSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def require_tcp(name: str, host: str, port: int) -> None:
+    """Skip when a server is not reachable; under CI=true that is a failure instead."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError as exc:
+        message = f"{name} at {host}:{port} is not reachable ({exc})"
+        if CI:
+            pytest.fail(f"{message}; CI=true requires it")
+        pytest.skip(message)
+
+
+def require_shared_data(*parts: str) -> Path:
+    """A path under ../shared/data; skipped in a user's clone, required under CI=true."""
+    path = SHARED.joinpath("data", *parts)
+    if not path.exists():
+        if CI:
+            pytest.fail(f"{path} is missing; CI=true requires ../shared beside the repo")
+        pytest.skip(f"{path} is not here (no ../shared in this clone)")
+    return path
+
+
+@pytest.fixture
+def rabbitmq_url() -> str:
+    require_tcp("RabbitMQ", "127.0.0.1", 5672)
+    return RABBITMQ_URL
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_tcp("Redis", "127.0.0.1", 6379)
+    return REDIS_URL

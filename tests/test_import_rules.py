@@ -1,0 +1,74 @@
+"""The import rules of DESIGN.md, checked on the source and on a real start of the web app."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO, clean_env, run_python
+
+# package -> top-level modules it must never import
+FORBIDDEN = {
+    "rag": {"django", "celery", "kombu", "backend", "workers", "crawler", "scrapy"},
+    "crawler": {"django", "celery", "kombu", "backend", "workers", "rag"},
+}
+# Loading the web app must not pull in the heavy libraries the workers use.
+HEAVY = [
+    "scrapy",
+    "twisted",
+    "unstructured",
+    "torch",
+    "sentence_transformers",
+    "onnxruntime",
+    "transformers",
+    "fastembed",
+    "pdfminer",
+    "pytesseract",
+]
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def violations(package: str) -> list[str]:
+    found = []
+    for path in sorted((REPO / package).rglob("*.py")):
+        for module in imported_modules(path) & FORBIDDEN[package]:
+            found.append(f"{path.relative_to(REPO)} imports {module}")
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_library_packages_stay_independent(package):
+    assert violations(package) == []
+
+
+def test_checker_catches_a_forbidden_import(tmp_path):
+    module = tmp_path / "bad.py"
+    module.write_text("import os\nfrom django.conf import settings\nfrom . import sibling\n")
+    assert imported_modules(module) == {"os", "django"}
+
+
+def test_web_app_starts_without_heavy_libraries(tmp_path):
+    code = (
+        "import os, sys, json;"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'backend.settings.dev';"
+        "import backend.asgi;"
+        "from django.urls import get_resolver; get_resolver().url_patterns;"
+        "from django.test import Client; Client().get('/healthz'); Client().get('/readyz');"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    )
+    result = run_python(code, env=clean_env(LOTSE_VAR_DIR=str(tmp_path / "var")))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []

@@ -1,0 +1,120 @@
+"""A real Celery worker process on a real broker, sharing the test database."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.helpers import REPO, clean_env
+
+
+def database_url_for_subprocess() -> str:
+    """DATABASE_URL for a subprocess that must see the rows of the current test database."""
+    settings = connection.settings_dict
+    if connection.vendor == "mysql":
+        password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
+        return (
+            f"mysql://{settings['USER']}{password}@{settings['HOST'] or '127.0.0.1'}:"
+            f"{settings['PORT'] or 3306}/{settings['NAME']}"
+        )
+    return f"sqlite:///{settings['NAME']}"
+
+
+def purge_queues(broker_url: str) -> None:
+    """Drop messages left by earlier runs, so this worker sees only this test's tasks."""
+    from kombu import Connection, Queue
+
+    from workers.names import ALL_QUEUES
+
+    with Connection(broker_url, connect_timeout=5) as conn:
+        channel = conn.default_channel
+        for name in ALL_QUEUES:
+            bound = Queue(name, durable=True)(channel)
+            bound.declare()
+            bound.purge()
+
+
+class WorkerProcess:
+    def __init__(self, broker_url: str, log_path: Path, *, queues: str = "main,crawler,rag"):
+        self.broker_url = broker_url
+        self.log_path = log_path
+        self.queues = queues
+        self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
+        self.env = clean_env(
+            DJANGO_SETTINGS_MODULE="backend.settings.test",
+            DATABASE_URL=database_url_for_subprocess(),
+            CELERY_BROKER_URL=broker_url,
+        )
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        self._log = open(self.log_path, "a")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.app",
+                "worker",
+                "-Q",
+                self.queues,
+                "-n",
+                self.name,
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=REPO,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log()}")
+            if " ready." in self.log():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"worker not ready within {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """start_worker(broker_url) -> a running WorkerProcess, stopped after the test."""
+    started: list[WorkerProcess] = []
+
+    def start(broker_url: str, **kwargs) -> WorkerProcess:
+        purge_queues(broker_url)
+        worker = WorkerProcess(broker_url, tmp_path / f"worker-{len(started)}.log", **kwargs)
+        started.append(worker)
+        worker.start()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

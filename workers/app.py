@@ -1,0 +1,58 @@
+"""The Celery app and its one base configuration.
+
+Start a worker per queue, e.g.::
+
+    celery -A workers.app worker -Q main --beat --concurrency 2
+    celery -A workers.app worker -Q crawler --concurrency 2
+    celery -A workers.app worker -Q rag --concurrency 4
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue as KombuQueue
+
+from workers.names import ALL_QUEUES, QUEUE_TIME_LIMITS, TASK_QUEUES, Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings.dev")
+
+TASK_MODULES = ("workers.tasks.main", "workers.tasks.crawler", "workers.tasks.rag")
+
+app = Celery("lotse")
+
+
+def base_config() -> dict:
+    """Read lazily, once Django settings are importable."""
+    from django.conf import settings
+
+    longest_task = max(hard for _soft, hard in QUEUE_TIME_LIMITS.values())
+    return {
+        # No broker configured: nothing is ever sent (tasks run in-process), but Celery wants
+        # a transport name, and the in-memory one never tries to reach a server.
+        "broker_url": settings.CELERY_BROKER_URL or "memory://",
+        "result_backend": settings.CELERY_RESULT_BACKEND,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": 5,
+        # A killed worker loses nothing: messages are acknowledged after the task ran, and a
+        # task whose worker died goes back to the queue.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # Redis redelivers unacknowledged messages after this: longer than any task may run.
+        "broker_transport_options": {"visibility_timeout": longest_task + 600},
+        "task_queues": [KombuQueue(name, durable=True) for name in ALL_QUEUES],
+        "task_default_queue": Queue.MAIN,
+        "task_routes": {name: {"queue": queue} for name, queue in TASK_QUEUES.items()},
+        "task_ignore_result": True,  # results live in the database rows the tasks change
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "imports": TASK_MODULES,
+        "worker_hijack_root_logger": False,
+        "timezone": settings.TIME_ZONE,
+    }
+
+
+app.add_defaults(base_config)

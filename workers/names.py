@@ -1,0 +1,45 @@
+"""Queue and task names: constants, never raw strings at a call site."""
+
+from __future__ import annotations
+
+
+class Queue:
+    MAIN = "main"  # schedules, starting crawls, fan-out, clean-up
+    CRAWLER = "crawler"  # one crawl = one Scrapy child process
+    RAG = "rag"  # parse, chunk, embed, index
+
+
+ALL_QUEUES = (Queue.MAIN, Queue.CRAWLER, Queue.RAG)
+
+
+class Task:
+    PROBE_MAIN = "lotse.main.probe"
+    PROBE_CRAWLER = "lotse.crawler.probe"
+    PROBE_RAG = "lotse.rag.probe"
+
+
+TASK_QUEUES: dict[str, str] = {
+    Task.PROBE_MAIN: Queue.MAIN,
+    Task.PROBE_CRAWLER: Queue.CRAWLER,
+    Task.PROBE_RAG: Queue.RAG,
+}
+
+# (soft, hard) time limits in seconds for every task of a queue.
+QUEUE_TIME_LIMITS: dict[str, tuple[int, int]] = {
+    Queue.MAIN: (60, 120),
+    Queue.CRAWLER: (4 * 3600, 4 * 3600 + 300),
+    Queue.RAG: (600, 660),
+}
+
+
+def queue_of(task_name: str) -> str:
+    try:
+        return TASK_QUEUES[task_name]
+    except KeyError:
+        raise KeyError(f"{task_name} is not a Lotse task (see workers/names.py)") from None
+
+
+def time_limits(queue: str) -> dict[str, int]:
+    """Decorator arguments that bound a task of ``queue`` in time."""
+    soft, hard = QUEUE_TIME_LIMITS[queue]
+    return {"soft_time_limit": soft, "time_limit": hard}

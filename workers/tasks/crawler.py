@@ -1,0 +1,16 @@
+"""Tasks of the ``crawler`` queue."""
+
+from __future__ import annotations
+
+from backend.ops.services import stamp_probe
+from workers.app import app
+from workers.dispatch import enqueue
+from workers.names import Queue, Task, time_limits
+from workers.tasks._base import worker_name
+
+
+@app.task(name=Task.PROBE_CRAWLER, bind=True, **time_limits(Queue.CRAWLER))
+def probe_crawler(self, probe_id: str) -> None:
+    """Second hop of a queue probe; idempotent like the first."""
+    stamp_probe(probe_id, Queue.CRAWLER, worker_name(self))
+    enqueue(Task.PROBE_RAG, probe_id)
