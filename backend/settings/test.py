@@ -38,6 +38,9 @@ if DATABASE_URL:
     pass  # set explicitly, e.g. for a worker subprocess that must share the test database
 elif CI or _mariadb_answers():
     DATABASES = {"default": parse_database_url("DATABASE_URL", TEST_MARIADB_URL).as_django()}
+    # One test database per pytest process, so two suites on one machine never drop each
+    # other's tables; Django removes it when the run ends.
+    DATABASES["default"]["TEST"]["NAME"] = f"test_lotse_{os.getpid()}"
 else:
     _sqlite = os.path.join(tempfile.gettempdir(), "lotse-test.sqlite3")
     DATABASES["default"]["TEST"] = {"NAME": _sqlite}

@@ -73,3 +73,11 @@ def test_source_derives_allowed_domains_from_start_urls(db):
     assert source.allowed_domain_list == ["docs.verein.example", "www.verein.example"]
     source.allowed_domains = "Verein.Example\n"
     assert source.allowed_domain_list == ["verein.example"]
+
+
+def test_admin_speaks_german(admin_client, sample_rows):
+    url = reverse("admin:sources_source_change", args=[sample_rows["source"].pk])
+    page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Start-URLs" in page and "Eine URL pro Zeile." in page
+    page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "One URL per line." in page

@@ -105,3 +105,14 @@ def test_prod_refuses_to_start_without_secret_key(tmp_path):
     result = run_manage("check", env=env)
     assert result.returncode == 2
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_unreachable_broker_is_one_line(tmp_path):
+    env = clean_env(LOTSE_VAR_DIR=str(tmp_path / "var"))
+    assert run_manage("migrate", "--noinput", env=env).returncode == 0
+    env["CELERY_BROKER_URL"] = "amqp://guest:guest@127.0.0.1:9//"
+    result = run_manage("probe_queues", "--timeout", "3", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "cannot reach the task broker" in lines[0] and "CELERY_BROKER_URL" in lines[0]
