@@ -47,3 +47,23 @@ def rabbitmq_url() -> str:
 def redis_url() -> str:
     require_tcp("Redis", "127.0.0.1", 6379)
     return REDIS_URL
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """start_worker(broker_url, queues=..., extra_env=...) -> a running Celery worker process
+    sharing the test database; stopped after the test."""
+    from tests.worker_process import WorkerProcess, purge_queues
+
+    started: list[WorkerProcess] = []
+
+    def start(broker_url: str, **kwargs) -> WorkerProcess:
+        purge_queues(broker_url)
+        worker = WorkerProcess(broker_url, tmp_path / f"worker-{len(started)}.log", **kwargs)
+        started.append(worker)
+        worker.start()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -14,7 +14,14 @@ import os
 from celery import Celery
 from kombu import Queue as KombuQueue
 
-from workers.names import ALL_QUEUES, QUEUE_TIME_LIMITS, TASK_QUEUES, Queue
+from workers.names import (
+    ALL_QUEUES,
+    QUEUE_TIME_LIMITS,
+    SCHEDULE_INTERVAL_S,
+    TASK_QUEUES,
+    Queue,
+    Task,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings.dev")
 
@@ -51,6 +58,13 @@ def base_config() -> dict:
         "accept_content": ["json"],
         "imports": TASK_MODULES,
         "worker_hijack_root_logger": False,
+        "beat_schedule": {
+            "start-due-crawls": {
+                "task": Task.SCHEDULE_CRAWLS,
+                "schedule": SCHEDULE_INTERVAL_S,
+                "options": {"queue": Queue.MAIN, "expires": SCHEDULE_INTERVAL_S - 30},
+            }
+        },
         "timezone": settings.TIME_ZONE,
     }
 

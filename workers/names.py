@@ -16,13 +16,24 @@ class Task:
     PROBE_MAIN = "lotse.main.probe"
     PROBE_CRAWLER = "lotse.crawler.probe"
     PROBE_RAG = "lotse.rag.probe"
+    SCHEDULE_CRAWLS = "lotse.main.schedule_crawls"
+    CRAWL_SOURCE = "lotse.crawler.crawl_source"
+    INGEST_DOCUMENT = "lotse.rag.ingest_document"
+    DELETE_DOCUMENT = "lotse.rag.delete_document"
 
 
 TASK_QUEUES: dict[str, str] = {
     Task.PROBE_MAIN: Queue.MAIN,
     Task.PROBE_CRAWLER: Queue.CRAWLER,
     Task.PROBE_RAG: Queue.RAG,
+    Task.SCHEDULE_CRAWLS: Queue.MAIN,
+    Task.CRAWL_SOURCE: Queue.CRAWLER,
+    Task.INGEST_DOCUMENT: Queue.RAG,
+    Task.DELETE_DOCUMENT: Queue.RAG,
 }
+
+# Periodic work (Celery beat on worker-main; a timer thread in the embedded default).
+SCHEDULE_INTERVAL_S = 300
 
 # (soft, hard) time limits in seconds for every task of a queue.
 QUEUE_TIME_LIMITS: dict[str, tuple[int, int]] = {

@@ -12,7 +12,7 @@ from django.conf import settings
 
 from backend.ops.embedded import acquire_embedded_stores
 from crawler.store import PageStore, PageStoreConfig, open_page_store
-from rag.config import VectorStoreConfig
+from rag.config import ChunkingConfig, ParsingConfig, RagConfig, VectorStoreConfig
 from rag.store import open_vector_client
 
 _lock = threading.Lock()
@@ -36,6 +36,21 @@ def vector_store_config() -> VectorStoreConfig:
         api_key=settings.QDRANT_API_KEY,
         timeout_s=settings.HEALTH_CHECK_TIMEOUT,
         collection_prefix=settings.QDRANT_COLLECTION_PREFIX,
+    )
+
+
+def rag_config() -> RagConfig:
+    return RagConfig(
+        vector_store=vector_store_config(),
+        parsing=ParsingConfig(
+            cache_dir=str(settings.RAG_CACHE_DIR),
+            ocr_enabled=settings.RAG_OCR_ENABLED,
+            ocr_languages=settings.RAG_OCR_LANGUAGES,
+            max_pdf_pages=settings.RAG_MAX_PDF_PAGES,
+        ),
+        chunking=ChunkingConfig(
+            max_chars=settings.RAG_CHUNK_MAX_CHARS, min_chars=settings.RAG_CHUNK_MIN_CHARS
+        ),
     )
 
 

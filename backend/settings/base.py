@@ -8,7 +8,6 @@ switches each part to its real server. The choice is made here, once.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -137,9 +136,35 @@ CELERY_RESULT_BACKEND = REDIS_URL or None
 # How long a fan-out message may wait in a queue before it is dropped unrun (seconds).
 TASK_EXPIRES = envint("LOTSE_TASK_EXPIRES", 6 * 3600, minimum=60)
 
+# --- Indexing --------------------------------------------------------------------------------
+# Parse results cached by content hash + parser version: re-chunking never re-parses.
+RAG_CACHE_DIR = Path(envstr("RAG_CACHE_DIR", str(VAR_DIR / "rag_cache")))
+RAG_OCR_ENABLED = envbool("RAG_OCR_ENABLED", True)
+RAG_OCR_LANGUAGES = envstr("RAG_OCR_LANGUAGES", "deu+eng")
+RAG_CHUNK_MAX_CHARS = envint("RAG_CHUNK_MAX_CHARS", 1500, minimum=200)
+RAG_CHUNK_MIN_CHARS = envint("RAG_CHUNK_MIN_CHARS", 300, minimum=0)
+RAG_MAX_PDF_PAGES = envint("RAG_MAX_PDF_PAGES", 2000, minimum=1)
+# How often a transient failure (Qdrant or the embedding API away) is retried before the
+# document is marked failed.
+RAG_MAX_RETRIES = envint("RAG_MAX_RETRIES", 6, minimum=0)
+
+# --- Crawler ---------------------------------------------------------------------------------
+# Hosts or networks (CIDR) the crawler may fetch although they are private, loopback or
+# link-local. Empty: none, so a source can never make Lotse fetch from inside its own network.
+CRAWLER_ALLOWED_NETWORKS = envlist("CRAWLER_ALLOWED_NETWORKS")
+CRAWLER_USER_AGENT = envstr(
+    "CRAWLER_USER_AGENT", "LotseBot/0.1 (self-hosted site search; +https://github.com/lotse)"
+)
+# A crawl stops (incomplete) after this many seconds; the crawler queue's hard limit is above.
+CRAWLER_TIME_LIMIT = envint("CRAWLER_TIME_LIMIT", 3 * 3600, minimum=10)
+CRAWLER_MAX_RESPONSE_MB = envint("CRAWLER_MAX_RESPONSE_MB", 50, minimum=1)
+CRAWLER_REQUEST_TIMEOUT = envfloat("CRAWLER_REQUEST_TIMEOUT", 30.0, minimum=1.0)
+
 # --- Health checks ---------------------------------------------------------------------------
 # Every /readyz probe gives up after this many seconds, so the endpoint never hangs.
 HEALTH_CHECK_TIMEOUT = envfloat("LOTSE_HEALTH_TIMEOUT", 3.0, minimum=0.1)
+# /metrics answers staff users and requests with "Authorization: Bearer METRICS_TOKEN".
+METRICS_TOKEN = envstr("METRICS_TOKEN", "")
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -161,24 +186,47 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
 }
 
-# --- Logging: one line per record on stderr --------------------------------------------------
+# --- Logging: one line per record; LOG_FORMAT=json for log collectors ----------------------
 LOG_LEVEL = envstr("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} must be DEBUG, INFO, WARNING or ERROR.")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        "httpx": {"level": "WARNING"},
-    },
-}
+LOG_FORMATS = ("line", "json")
 
-os.environ.setdefault("DO_NOT_TRACK", "true")
+
+def read_log_format(default: str) -> str:
+    log_format = envstr("LOG_FORMAT", default).lower()
+    if log_format not in LOG_FORMATS:
+        raise ImproperlyConfigured(f"LOG_FORMAT={log_format!r} must be line or json.")
+    return log_format
+
+
+def logging_config(level: str, log_format: str, stream: str = "ext://sys.stderr") -> dict:
+    """One handler for everything, uvicorn's loggers included, so every line has one format."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+            "json": {"()": "backend.ops.logs.JsonLinesFormatter"},
+        },
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": log_format, "stream": stream}
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.db.backends": {"level": "INFO"},
+            "httpx": {"level": "WARNING"},
+            # uvicorn installs its own handlers; django.setup() runs after it and takes them
+            # over here.
+            "uvicorn.error": {"handlers": ["console"], "level": level, "propagate": False},
+            "uvicorn.access": {"handlers": ["console"], "level": level, "propagate": False},
+        },
+    }
+
+
+LOG_FORMAT = read_log_format("line")
+LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)

@@ -1,7 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from backend.sources.models import CrawlRun, Source
+from backend.sources.models import CrawlLogEntry, CrawlRun, Source
+from backend.sources.services import CrawlAlreadyRunning, request_stop, start_crawl
 
 
 class CrawlRunInline(admin.TabularInline):
@@ -26,10 +30,11 @@ class CrawlRunInline(admin.TabularInline):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ("name", "enabled", "schedule", "first_start_url", "max_pages", "updated_at")
+    list_display = ("name", "enabled", "schedule", "first_start_url", "max_pages", "last_run")
     list_filter = ("enabled", "schedule", "follow_pdfs")
     search_fields = ("name", "start_urls", "allowed_domains")
     inlines = [CrawlRunInline]
+    actions = ["crawl_now", "stop_crawls"]
     fieldsets = (
         (None, {"fields": ("name", "enabled", "start_urls", "sitemap_urls")}),
         (
@@ -56,6 +61,41 @@ class SourceAdmin(admin.ModelAdmin):
         urls = obj.start_url_list
         return urls[0] + (f" (+{len(urls) - 1})" if len(urls) > 1 else "") if urls else ""
 
+    @admin.display(description=_("last crawl"))
+    def last_run(self, obj: Source):
+        run = obj.runs.order_by("-created_at").first()
+        if run is None:
+            return "-"
+        url = reverse("admin:sources_crawlrun_change", args=[run.pk])
+        return format_html('<a href="{}">{}</a>', url, run.get_status_display())
+
+    @admin.action(description=_("Crawl now"))
+    def crawl_now(self, request, queryset):
+        started = 0
+        for source in queryset:
+            try:
+                start_crawl(source, CrawlRun.Trigger.ADMIN)
+                started += 1
+            except CrawlAlreadyRunning as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+        if started:
+            self.message_user(
+                request,
+                ngettext("%(n)d crawl started.", "%(n)d crawls started.", started) % {"n": started},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Stop running crawls"))
+    def stop_crawls(self, request, queryset):
+        runs = CrawlRun.objects.filter(source__in=queryset, status__in=CrawlRun.ACTIVE_STATUSES)
+        stopped = sum(request_stop(run) for run in runs)
+        self.message_user(
+            request,
+            ngettext("%(n)d crawl asked to stop.", "%(n)d crawls asked to stop.", stopped)
+            % {"n": stopped},
+            messages.SUCCESS if stopped else messages.INFO,
+        )
+
 
 @admin.register(CrawlRun)
 class CrawlRunAdmin(admin.ModelAdmin):
@@ -73,11 +113,43 @@ class CrawlRunAdmin(admin.ModelAdmin):
         "gone",
         "skipped",
         "failed",
+        "log_link",
     )
     list_filter = ("status", "trigger", "source", "created_at")
     search_fields = ("source__name", "error")
-    readonly_fields = [field.name for field in CrawlRun._meta.fields]
+    readonly_fields = [field.name for field in CrawlRun._meta.fields] + ["log_link"]
     list_select_related = ("source",)
+    actions = ["stop"]
 
     def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("per-URL log"))
+    def log_link(self, obj: CrawlRun):
+        url = reverse("admin:sources_crawllogentry_changelist") + f"?run__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("per-URL log"))
+
+    @admin.action(description=_("Stop"))
+    def stop(self, request, queryset):
+        stopped = sum(request_stop(run) for run in queryset)
+        self.message_user(
+            request,
+            ngettext("%(n)d crawl asked to stop.", "%(n)d crawls asked to stop.", stopped)
+            % {"n": stopped},
+        )
+
+
+@admin.register(CrawlLogEntry)
+class CrawlLogEntryAdmin(admin.ModelAdmin):
+    list_display = ("url", "outcome", "reason", "http_status", "content_type", "depth", "at")
+    list_filter = ("outcome", "run__source", "http_status")
+    search_fields = ("url", "reason")
+    readonly_fields = [field.name for field in CrawlLogEntry._meta.fields]
+    list_select_related = ("run",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

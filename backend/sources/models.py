@@ -182,6 +182,13 @@ class CrawlRun(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Set by "Stop"; the crawler task polls it and stops the spider cleanly.
+    stop_requested = models.BooleanField(_("stop requested"), default=False)
+    # True only when the crawl reached every page in scope: then unseen pages count as gone.
+    complete = models.BooleanField(_("complete"), default=False)
+    finish_reason = models.CharField(_("finish reason"), max_length=100, blank=True)
+    # Updated with every batch of progress; a running run without heartbeat died with its worker.
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("crawl run")
@@ -201,3 +208,35 @@ class CrawlRun(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+
+class CrawlLogEntry(models.Model):
+    """One line of a run's per-URL log: what happened to a URL, and why."""
+
+    class Outcome(models.TextChoices):
+        NEW = "new", _("fetched: new")
+        CHANGED = "changed", _("fetched: changed")
+        UNCHANGED = "unchanged", _("unchanged")
+        SKIPPED = "skipped", _("skipped")
+        FAILED = "failed", _("failed")
+        GONE = "gone", _("gone")
+
+    run = models.ForeignKey(
+        CrawlRun, on_delete=models.CASCADE, related_name="log", verbose_name=_("crawl run")
+    )
+    url = models.URLField(_("URL"), max_length=2000)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    depth = models.PositiveSmallIntegerField(_("depth"), default=0)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("per-URL log entry")
+        verbose_name_plural = _("per-URL log")
+        ordering = ["run", "id"]
+        indexes = [models.Index(fields=["run", "outcome"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()}: {self.url}"

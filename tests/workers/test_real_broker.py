@@ -6,7 +6,7 @@ import pytest
 
 from backend.ops.models import QueueProbe
 from tests.helpers import run_manage
-from tests.workers.conftest import database_url_for_subprocess
+from tests.worker_process import database_url_for_subprocess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import random
+
+from django.conf import settings
+
+from backend.documents.indexing import (
+    TRANSIENT_ERRORS,
+    delete_document,
+    ingest_document,
+    is_transient,
+    mark_failed_by_id,
+)
 from backend.ops.services import stamp_probe
 from workers.app import app
 from workers.names import Queue, Task, time_limits
@@ -12,3 +23,42 @@ from workers.tasks._base import worker_name
 def probe_rag(self, probe_id: str) -> None:
     """Last hop of a queue probe: the stamp is set once, a rerun changes nothing."""
     stamp_probe(probe_id, Queue.RAG, worker_name(self))
+
+
+@app.task(name=Task.INGEST_DOCUMENT, bind=True, **time_limits(Queue.RAG))
+def ingest_document_task(self, document_id: int, content_hash: str = "") -> None:
+    """Parse, chunk, embed and index one document.
+
+    Idempotent: point ids are derived from the document and chunk position, so a rerun writes
+    the same points and deletes leftovers; a task for an outdated content hash does nothing.
+    Transient trouble is retried with exponential backoff and jitter, then marked failed."""
+    try:
+        ingest_document(document_id, content_hash)
+    except TRANSIENT_ERRORS as exc:
+        retry_or_fail(self, document_id, exc)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        retry_or_fail(self, document_id, exc)
+
+
+def retry_or_fail(task, document_id: int, exc: BaseException) -> None:
+    if task.request.retries >= settings.RAG_MAX_RETRIES or task.request.is_eager:
+        mark_failed_by_id(document_id, f"Gave up after {task.request.retries + 1} tries: {exc}")
+        return
+    countdown = min(600, 5 * 2**task.request.retries) * random.uniform(0.5, 1.5)
+    raise task.retry(exc=exc, countdown=countdown)
+
+
+@app.task(
+    name=Task.DELETE_DOCUMENT,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+    **time_limits(Queue.RAG),
+)
+def delete_document_task(document_id: int) -> None:
+    """Remove a gone document's chunks from the index. Idempotent: deleting twice is a no-op."""
+    delete_document(document_id)

@@ -1,4 +1,7 @@
-"""A real Celery worker process on a real broker, sharing the test database."""
+"""A real Celery worker process on a real broker, sharing the test database.
+
+The ``start_worker`` fixture (tests/conftest.py) starts them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
 from django.db import connection
 
 from tests.helpers import REPO, clean_env
@@ -41,7 +43,14 @@ def purge_queues(broker_url: str) -> None:
 
 
 class WorkerProcess:
-    def __init__(self, broker_url: str, log_path: Path, *, queues: str = "main,crawler,rag"):
+    def __init__(
+        self,
+        broker_url: str,
+        log_path: Path,
+        *,
+        queues: str = "main,crawler,rag",
+        extra_env: dict[str, str] | None = None,
+    ):
         self.broker_url = broker_url
         self.log_path = log_path
         self.queues = queues
@@ -50,6 +59,7 @@ class WorkerProcess:
             DJANGO_SETTINGS_MODULE="backend.settings.test",
             DATABASE_URL=database_url_for_subprocess(),
             CELERY_BROKER_URL=broker_url,
+            **(extra_env or {}),
         )
         self.process: subprocess.Popen | None = None
 
@@ -101,20 +111,3 @@ class WorkerProcess:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
-
-
-@pytest.fixture
-def start_worker(tmp_path):
-    """start_worker(broker_url) -> a running WorkerProcess, stopped after the test."""
-    started: list[WorkerProcess] = []
-
-    def start(broker_url: str, **kwargs) -> WorkerProcess:
-        purge_queues(broker_url)
-        worker = WorkerProcess(broker_url, tmp_path / f"worker-{len(started)}.log", **kwargs)
-        started.append(worker)
-        worker.start()
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()

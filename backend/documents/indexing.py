@@ -1,0 +1,122 @@
+"""Indexing use cases: one Document's page becomes chunks in Qdrant, or leaves the index.
+
+The ``rag`` tasks call these. Every outcome lands on the Document: indexed with its chunk
+count, or failed with a reason an editor can read. Only transient trouble (Qdrant away)
+raises, so the task can retry it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from backend.documents.models import Document
+from backend.ops.stores import page_store, rag_config, vector_client
+from rag.errors import PermanentError, VectorStoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Errors worth a retry: the same input may well succeed a minute later.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    VectorStoreUnavailable,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return True
+    # qdrant-client wraps network trouble and 5xx answers in its own exceptions
+    name = type(exc).__name__
+    return name in {
+        "ResponseHandlingException",
+        "ConnectError",
+        "ReadTimeout",
+        "ConnectTimeout",
+    } or (name == "UnexpectedResponse" and getattr(exc, "status_code", 0) >= 500)
+
+
+def ingest_document(document_id: int, content_hash: str = "") -> str:
+    """Index the stored page of a Document. Returns the Document's new status."""
+    from rag.ingest import ingest
+
+    doc = Document.objects.filter(pk=document_id).first()
+    if doc is None:
+        logger.info("document %s is gone; nothing to index", document_id)
+        return "missing"
+    if doc.status == Document.Status.GONE:
+        return doc.status
+    if content_hash and doc.content_hash and content_hash != doc.content_hash:
+        logger.info("document %s changed again since this task was sent; skipping", doc.pk)
+        return "outdated"
+    body = page_store().load_body(doc.url)
+    if body is None:
+        return mark_failed(doc, "The page store has no copy of this page: crawl the source again.")
+    try:
+        result = ingest(
+            body,
+            doc.content_type,
+            doc.url,
+            str(doc.pk),
+            str(doc.source_id),
+            rag_config(),
+            vector_client(),
+        )
+    except PermanentError as exc:
+        _remove_chunks(doc)  # an unreadable new version must not leave the old one findable
+        return mark_failed(doc, exc.reason)
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        logger.exception("indexing document %s (%s) failed", doc.pk, doc.url)
+        return mark_failed(doc, f"Indexing failed unexpectedly: {type(exc).__name__}: {exc}")
+    updated = Document.objects.filter(pk=doc.pk, content_hash=doc.content_hash).update(
+        status=Document.Status.INDEXED,
+        error="",
+        chunk_count=result.chunk_count,
+        title=(doc.title or result.title)[:500],
+        language=result.language[:10],
+        last_indexed_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        logger.info("document %s changed while it was indexed; the newer task wins", doc.pk)
+    return Document.Status.INDEXED
+
+
+def mark_failed(doc: Document, reason: str) -> str:
+    Document.objects.filter(pk=doc.pk).update(
+        status=Document.Status.FAILED,
+        error=reason[:2000],
+        chunk_count=0,
+        updated_at=timezone.now(),
+    )
+    logger.info("document %s failed: %s", doc.pk, reason)
+    return Document.Status.FAILED
+
+
+def mark_failed_by_id(document_id: int, reason: str) -> None:
+    doc = Document.objects.filter(pk=document_id).first()
+    if doc is not None:
+        mark_failed(doc, reason)
+
+
+def delete_document(document_id: int) -> None:
+    """Remove a gone Document's chunks from the index (again: a no-op)."""
+    doc = Document.objects.filter(pk=document_id).first()
+    if doc is None or doc.status != Document.Status.GONE:
+        return  # deleted meanwhile, or it came back and was re-indexed
+    _remove_chunks(doc)
+    Document.objects.filter(pk=doc.pk, status=Document.Status.GONE).update(chunk_count=0)
+
+
+def _remove_chunks(doc: Document) -> None:
+    from rag.ingest import collection_for
+    from rag.store.points import delete_document as delete_points
+
+    client = vector_client()
+    collection = collection_for(rag_config())
+    if client.collection_exists(collection):
+        delete_points(client, collection, str(doc.pk))

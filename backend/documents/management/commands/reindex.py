@@ -1,0 +1,71 @@
+"""Index documents again (after a parser or embedding change), with a progress bar."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from backend.documents.models import Document
+from backend.documents.services import reindex
+from backend.ops.embedded import acquire_embedded_stores
+from backend.ops.progress import ProgressBar
+
+
+class Command(BaseCommand):
+    help = "Re-index documents: all, one source's (--source), or only the failed ones (--failed)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--source", type=int, action="append", help="source id (repeatable)")
+        parser.add_argument("--failed", action="store_true", help="only documents that failed")
+        parser.add_argument("--wait", action="store_true", help="wait until they are indexed")
+        parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON")
+        parser.add_argument("--timeout", type=float, default=6 * 3600)
+
+    def handle(self, *args, source, failed, wait, as_json, timeout, **options):
+        if settings.TASKS_EMBEDDED:
+            if not settings.QDRANT_URL:
+                acquire_embedded_stores()
+            wait = True  # the in-process worker lives in this process: leaving would drop the work
+        documents = Document.objects.all()
+        if source:
+            documents = documents.filter(source_id__in=source)
+        if failed:
+            documents = documents.filter(status=Document.Status.FAILED)
+        ids = list(documents.exclude(status=Document.Status.GONE).values_list("pk", flat=True))
+        queued = reindex(Document.objects.filter(pk__in=ids))
+        if not as_json:
+            self.stderr.write(f"{queued} documents queued for indexing.")
+        counts = {"queued": queued}
+        if wait and queued:
+            counts.update(self._wait(ids, timeout, quiet=as_json))
+        if as_json:
+            self.stdout.write(json.dumps(counts))
+        elif wait:
+            self.stdout.write(
+                "Indexed {indexed}, failed {failed}, pending {pending}.".format(**counts)
+            )
+
+    def _wait(self, ids: list[int], timeout: float, *, quiet: bool) -> dict:
+        bar = None if quiet else ProgressBar(self.stderr._out)
+        deadline = time.monotonic() + timeout
+        while True:
+            docs = Document.objects.filter(pk__in=ids)
+            counts = {
+                status: docs.filter(status=status).count()
+                for status in ("indexed", "failed", "pending")
+            }
+            if bar:
+                bar.update(counts["indexed"] + counts["failed"], len(ids), "documents indexed")
+            if counts["pending"] == 0:
+                break
+            if time.monotonic() > deadline:
+                raise CommandError(
+                    f"{counts['pending']} documents still pending after {timeout:g}s."
+                )
+            time.sleep(0.5)
+        if bar:
+            bar.close()
+        return counts

@@ -1,0 +1,57 @@
+from rest_framework import serializers
+
+from backend.sources.models import CrawlLogEntry, CrawlRun, Source
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "name",
+            "enabled",
+            "start_urls",
+            "sitemap_urls",
+            "allowed_domains",
+            "include_patterns",
+            "exclude_patterns",
+            "max_depth",
+            "max_pages",
+            "follow_pdfs",
+            "schedule",
+            "concurrency_per_host",
+            "download_delay",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class CrawlRunSerializer(serializers.ModelSerializer):
+    source_name = serializers.CharField(source="source.name", read_only=True)
+
+    class Meta:
+        model = CrawlRun
+        fields = [
+            "id",
+            "source",
+            "source_name",
+            "status",
+            "trigger",
+            *CrawlRun.COUNTERS,
+            "complete",
+            "finish_reason",
+            "error",
+            "stop_requested",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class CrawlLogEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CrawlLogEntry
+        fields = ["url", "outcome", "reason", "http_status", "content_type", "depth", "at"]
+        read_only_fields = fields

@@ -1,0 +1,64 @@
+"""Sources and crawl runs for integrators: staff session or API token (the REST default)."""
+
+from __future__ import annotations
+
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from backend.sources.api.serializers import (
+    CrawlLogEntrySerializer,
+    CrawlRunSerializer,
+    SourceSerializer,
+)
+from backend.sources.models import CrawlLogEntry, CrawlRun, Source
+from backend.sources.services import CrawlAlreadyRunning, request_stop, start_crawl
+
+
+class SourceViewSet(viewsets.ModelViewSet):
+    queryset = Source.objects.all()
+    serializer_class = SourceSerializer
+
+    @action(detail=True, methods=["post"])
+    def crawl(self, request, pk=None):
+        """Start a crawl; 409 with the active run if one is queued or running."""
+        source = self.get_object()
+        try:
+            run = start_crawl(source, CrawlRun.Trigger.API)
+        except CrawlAlreadyRunning as exc:
+            return Response(
+                {"detail": str(exc), "run": CrawlRunSerializer(exc.run).data},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(CrawlRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CrawlRunViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CrawlRunSerializer
+
+    def get_queryset(self):
+        runs = CrawlRun.objects.select_related("source")
+        source = self.request.query_params.get("source", "")
+        if source.isdigit():
+            runs = runs.filter(source_id=int(source))
+        return runs
+
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        run = self.get_object()
+        stopped = request_stop(run)
+        run.refresh_from_db()
+        return Response(
+            CrawlRunSerializer(run).data,
+            status=status.HTTP_202_ACCEPTED if stopped else status.HTTP_409_CONFLICT,
+        )
+
+    @action(detail=True, methods=["get"])
+    def log(self, request, pk=None):
+        """The run's per-URL log; ``?outcome=skipped`` filters."""
+        entries = CrawlLogEntry.objects.filter(run=self.get_object())
+        outcome = request.query_params.get("outcome")
+        if outcome:
+            entries = entries.filter(outcome=outcome)
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(CrawlLogEntrySerializer(page, many=True).data)

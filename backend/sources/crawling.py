@@ -1,0 +1,296 @@
+"""Running one crawl: the crawler's per-URL events become counters, log lines and Documents.
+
+The crawl itself runs in a Scrapy child process (``crawler.run``); this module is what the
+``crawler`` task calls. Events are written in batches (one transaction per batch), so the
+database keeps up with the spider, and ingest/delete tasks are sent after each commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from backend.documents.models import Document, url_key
+from backend.ops.stores import page_store, page_store_config
+from backend.sources.models import CrawlLogEntry, CrawlRun, Source
+from crawler.config import CrawlConfig, CrawlConfigError
+from workers.dispatch import enqueue_on_commit
+from workers.names import QUEUE_TIME_LIMITS, Queue, Task
+
+logger = logging.getLogger(__name__)
+
+# crawler event outcome -> (log outcome, counters it adds to)
+OUTCOMES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "fetched_new": (CrawlLogEntry.Outcome.NEW, ("fetched", "new")),
+    "fetched_changed": (CrawlLogEntry.Outcome.CHANGED, ("fetched", "changed")),
+    "unchanged": (CrawlLogEntry.Outcome.UNCHANGED, ("fetched", "unchanged")),
+    "skipped": (CrawlLogEntry.Outcome.SKIPPED, ("skipped",)),
+    "failed": (CrawlLogEntry.Outcome.FAILED, ("failed",)),
+    "gone": (CrawlLogEntry.Outcome.GONE, ("gone",)),
+}
+SEEN = (CrawlLogEntry.Outcome.NEW, CrawlLogEntry.Outcome.CHANGED, CrawlLogEntry.Outcome.UNCHANGED)
+
+
+def crawl_config_for(run: CrawlRun) -> CrawlConfig:
+    """The crawler's frozen config for a run: the source's fields plus the operator's limits."""
+    source: Source = run.source
+    soft_limit = QUEUE_TIME_LIMITS[Queue.CRAWLER][0]
+    return CrawlConfig(
+        source_id=str(source.pk),
+        run_id=str(run.pk),
+        start_urls=tuple(source.start_url_list),
+        sitemap_urls=tuple(source.sitemap_url_list),
+        allowed_domains=tuple(source.allowed_domain_list),
+        include_patterns=tuple(source.include_pattern_list),
+        exclude_patterns=tuple(source.exclude_pattern_list),
+        max_depth=source.max_depth,
+        max_pages=source.max_pages,
+        follow_pdfs=source.follow_pdfs,
+        concurrency_per_host=source.concurrency_per_host,
+        download_delay=source.download_delay,
+        politeness_redis_url=settings.REDIS_URL,
+        allowed_networks=tuple(settings.CRAWLER_ALLOWED_NETWORKS),
+        max_response_bytes=settings.CRAWLER_MAX_RESPONSE_MB * 1024 * 1024,
+        request_timeout_s=settings.CRAWLER_REQUEST_TIMEOUT,
+        user_agent=settings.CRAWLER_USER_AGENT,
+        # Stop the spider well before Celery's soft limit would interrupt us.
+        time_limit_s=min(settings.CRAWLER_TIME_LIMIT, soft_limit - 600),
+        log_level="WARNING",
+    )
+
+
+class RunRecorder:
+    """Receives crawler events in order and writes them to the database in batches."""
+
+    def __init__(self, run: CrawlRun, *, batch_size: int = 200, batch_seconds: float = 1.0):
+        self.run = run
+        self.batch_size = batch_size
+        self.batch_seconds = batch_seconds
+        self._events: list[dict] = []
+        self._last_flush = time.monotonic()
+
+    def __call__(self, event: dict) -> None:
+        if event.get("event") != "url" or event.get("outcome") not in OUTCOMES:
+            return
+        self._events.append(event)
+        if (
+            len(self._events) >= self.batch_size
+            or time.monotonic() - self._last_flush >= self.batch_seconds
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        events, self._events = self._events, []
+        self._last_flush = time.monotonic()
+        if not events:
+            return
+        with transaction.atomic():
+            counters: Counter[str] = Counter()
+            entries = []
+            for event in events:
+                outcome, adds = OUTCOMES[event["outcome"]]
+                counters.update(adds)
+                entries.append(_log_entry(self.run, event, outcome))
+            counters["discovered"] = len(events)
+            CrawlLogEntry.objects.bulk_create(entries)
+            _apply_to_documents(self.run.source, events)
+            CrawlRun.objects.filter(pk=self.run.pk).update(
+                heartbeat_at=timezone.now(), **{name: F(name) + n for name, n in counters.items()}
+            )
+
+
+def _log_entry(run: CrawlRun, event: dict, outcome: str) -> CrawlLogEntry:
+    return CrawlLogEntry(
+        run=run,
+        url=str(event.get("url", ""))[:2000],
+        outcome=outcome,
+        reason=str(event.get("reason") or "")[:300],
+        http_status=event.get("status") if isinstance(event.get("status"), int) else None,
+        content_type=str(event.get("content_type") or "")[:100],
+        depth=min(int(event.get("depth") or 0), 32767),
+        at=_parse_time(event.get("at")),
+    )
+
+
+def _parse_time(value) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return datetime.now(UTC)
+
+
+def _apply_to_documents(source: Source, events: list[dict]) -> None:
+    """New and changed pages (and unchanged ones not yet indexed) get ingested; gone ones deleted."""
+    by_hash = {url_key(e["url"]): e for e in events if e["outcome"] != "skipped"}
+    existing = {
+        doc.url_hash: doc
+        for doc in Document.objects.filter(source=source, url_hash__in=list(by_hash))
+    }
+    to_create, to_ingest, to_delete = [], [], []
+    for key, event in by_hash.items():
+        doc = existing.get(key)
+        outcome = event["outcome"]
+        if outcome == "gone":
+            if doc is not None and doc.status != Document.Status.GONE:
+                doc.status = Document.Status.GONE
+                doc.save(update_fields=["status", "updated_at"])
+                to_delete.append(doc.pk)
+            continue
+        if outcome == "failed":
+            continue
+        fresh = outcome in ("fetched_new", "fetched_changed")
+        if doc is None:
+            to_create.append(_new_document(source, event, key))
+        elif fresh or doc.status in (Document.Status.GONE, Document.Status.PENDING):
+            doc.title = str(event.get("title") or doc.title)[:500]
+            doc.content_type = str(event.get("content_type") or doc.content_type)[:100]
+            doc.content_hash = event.get("content_hash") or doc.content_hash
+            doc.status, doc.error = Document.Status.PENDING, ""
+            doc.save()
+            to_ingest.append((doc.pk, doc.content_hash))
+    if to_create:
+        Document.objects.bulk_create(to_create, ignore_conflicts=True)
+        created = Document.objects.filter(
+            source=source, url_hash__in=[doc.url_hash for doc in to_create]
+        ).values_list("pk", "content_hash")
+        to_ingest.extend(created)
+    for document_id, content_hash in to_ingest:
+        enqueue_on_commit(Task.INGEST_DOCUMENT, document_id, content_hash)
+    for document_id in to_delete:
+        enqueue_on_commit(Task.DELETE_DOCUMENT, document_id)
+
+
+def _new_document(source: Source, event: dict, key: str) -> Document:
+    return Document(
+        source=source,
+        url=event["url"][:2000],
+        url_hash=key,
+        title=str(event.get("title") or "")[:500],
+        content_type=str(event.get("content_type") or "")[:100],
+        content_hash=event.get("content_hash") or "",
+        status=Document.Status.PENDING,
+    )
+
+
+def claim_run(run_id: int) -> CrawlRun | None:
+    """Take a queued run (or one whose worker died mid-crawl) and start it afresh.
+
+    A redelivered task finds its run "running": the counters and log of the lost attempt are
+    reset, so a rerun ends exactly like a first run. Returns None if the run has ended.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = CrawlRun.objects.filter(
+            pk=run_id, status__in=CrawlRun.ACTIVE_STATUSES, stop_requested=False
+        ).update(
+            status=CrawlRun.Status.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            finished_at=None,
+            error="",
+            **{name: 0 for name in CrawlRun.COUNTERS},
+        )
+        if not claimed:
+            return None
+        CrawlLogEntry.objects.filter(run_id=run_id).delete()
+    return CrawlRun.objects.select_related("source").get(pk=run_id)
+
+
+def execute_crawl(run_id: int) -> CrawlRun | None:
+    """The crawler task's body: claim, crawl in a child process, record, finish."""
+    from crawler.run import CrawlError, run_crawl
+
+    run = claim_run(run_id)
+    if run is None:
+        logger.info("crawl run %s has ended or is gone; nothing to do", run_id)
+        return None
+    try:
+        config = crawl_config_for(run)
+    except CrawlConfigError as exc:
+        return _end(run, CrawlRun.Status.FAILED, "invalid_source", f"The source is invalid: {exc}")
+
+    recorder = RunRecorder(run)
+    stop_checked = [0.0, False]
+
+    def stop_requested() -> bool:
+        # Asked twice a second by the crawl runner; the database once a second is plenty.
+        if time.monotonic() - stop_checked[0] >= 1.0:
+            stop_checked[0] = time.monotonic()
+            stop_checked[1] = CrawlRun.objects.filter(pk=run.pk, stop_requested=True).exists()
+        return stop_checked[1]
+
+    try:
+        result = run_crawl(config, page_store_config(), recorder, cancel=stop_requested)
+    except CrawlError as exc:
+        recorder.flush()
+        return _end(run, CrawlRun.Status.FAILED, "not_started", str(exc))
+    except Exception as exc:
+        recorder.flush()
+        logger.exception("crawl run %s failed", run.pk)
+        _end(run, CrawlRun.Status.FAILED, "error", f"{type(exc).__name__}: {exc}")
+        raise
+    recorder.flush()
+    if result.finish_reason == "cancelled":
+        return _end(run, CrawlRun.Status.CANCELLED, "cancelled", "")
+    if result.finish_reason == "crashed":
+        return _end(
+            run,
+            CrawlRun.Status.FAILED,
+            "crashed",
+            f"The crawl process ended unexpectedly (exit code {result.returncode}).",
+        )
+    if result.complete:
+        mark_unseen_documents_gone(run)
+    return _end(run, CrawlRun.Status.FINISHED, result.finish_reason, "", complete=result.complete)
+
+
+def mark_unseen_documents_gone(run: CrawlRun) -> int:
+    """After a complete run: documents of the source that the run never reached are gone."""
+    seen = {
+        url_key(url)
+        for url in CrawlLogEntry.objects.filter(run=run, outcome__in=SEEN).values_list(
+            "url", flat=True
+        )
+    }
+    store = page_store()
+    gone = 0
+    with transaction.atomic():
+        unseen = Document.objects.filter(source=run.source).exclude(status=Document.Status.GONE)
+        for doc in unseen.exclude(url_hash__in=seen):
+            store.mark_gone(doc.url, run_id=str(run.pk))
+            doc.status = Document.Status.GONE
+            doc.save(update_fields=["status", "updated_at"])
+            CrawlLogEntry.objects.create(
+                run=run,
+                url=doc.url,
+                outcome=CrawlLogEntry.Outcome.GONE,
+                reason="not reached in a complete crawl",
+                at=timezone.now(),
+            )
+            enqueue_on_commit(Task.DELETE_DOCUMENT, doc.pk)
+            gone += 1
+        if gone:
+            CrawlRun.objects.filter(pk=run.pk).update(gone=F("gone") + gone)
+    return gone
+
+
+def _end(
+    run: CrawlRun, status: str, reason: str, error: str, *, complete: bool = False
+) -> CrawlRun:
+    CrawlRun.objects.filter(pk=run.pk).update(
+        status=status,
+        finished_at=timezone.now(),
+        finish_reason=reason[:100],
+        error=error,
+        complete=complete,
+    )
+    run.refresh_from_db()
+    logger.info("crawl run %s ended: %s (%s)", run.pk, status, reason)
+    return run

@@ -1,0 +1,139 @@
+"""What one crawl of one source may do, as a frozen value.
+
+``workers/`` builds a ``CrawlConfig`` from the source row and the settings; the crawler never
+reads the environment or Django settings itself. The config crosses a process boundary (the
+Scrapy child), so it converts to and from plain JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_USER_AGENT = "LotseBot/0.1 (+https://github.com/lotse; self-hosted site search)"
+
+
+class CrawlConfigError(ValueError):
+    """The crawl configuration is unusable; the message names the field."""
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    """One crawl of one source.
+
+    Complete-run semantics: a run is *complete* only when the crawl frontier was exhausted —
+    not stopped by ``max_pages``, ``time_limit_s``, cancellation or a crash. Only after a
+    complete run may the caller treat pages of the source that were not seen in this run
+    (``PageStore.urls_not_seen_in_run``) as gone; after an incomplete run it must not, because
+    unseen may just mean "not reached". The crawler reports ``complete`` in its final event.
+    """
+
+    source_id: str
+    start_urls: tuple[str, ...]
+    run_id: str = ""
+    sitemap_urls: tuple[str, ...] = ()
+    # Sitemaps announced in robots.txt of a start host are read as well.
+    use_robots_sitemaps: bool = True
+    # Empty: the hosts of the start URLs. A leading "." or the plain domain also allows
+    # subdomains ("example.org" allows "www.example.org").
+    allowed_domains: tuple[str, ...] = ()
+    # Regular expressions searched in the normalised URL.
+    include_patterns: tuple[str, ...] = ()
+    exclude_patterns: tuple[str, ...] = ()
+    max_depth: int = 5
+    max_pages: int = 10_000
+    follow_pdfs: bool = True
+    concurrency_per_host: int = 2
+    download_delay: float = 1.0
+    # redis:// URL shared by all crawl processes: delay and concurrency per host then hold
+    # across them (crawler.politeness). Empty: within this process only.
+    politeness_redis_url: str = ""
+    # CIDR networks ("10.0.0.0/8") or host names the operator allows although they resolve
+    # to private, loopback or link-local addresses. Empty: none.
+    allowed_networks: tuple[str, ...] = ()
+    max_response_bytes: int = 50 * 1024 * 1024
+    max_redirects: int = 5
+    request_timeout_s: float = 30.0
+    retry_times: int = 2
+    # Retry-After longer than this is not waited for; the URL fails instead.
+    max_retry_after_s: float = 120.0
+    # robots.txt Crawl-delay above this is capped, so a hostile value cannot stall a run.
+    max_crawl_delay_s: float = 60.0
+    user_agent: str = DEFAULT_USER_AGENT
+    time_limit_s: float = 3600.0
+    keep_trailing_slash: bool = True
+    # Names of query parameters dropped during normalisation on top of the tracking ones.
+    strip_query_params: tuple[str, ...] = field(default=())
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        # JSON and callers hand in lists; tuples keep the value hashable and really frozen.
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                object.__setattr__(self, f.name, tuple(value))
+        self._validate()
+
+    def _validate(self) -> None:
+        if not self.source_id:
+            raise CrawlConfigError("source_id: must not be empty")
+        if not self.start_urls and not self.sitemap_urls:
+            raise CrawlConfigError("start_urls: give at least one start URL or sitemap URL")
+        for name in ("start_urls", "sitemap_urls"):
+            for url in getattr(self, name):
+                parts = urlsplit(url)
+                if parts.scheme not in ("http", "https") or not parts.hostname:
+                    raise CrawlConfigError(f"{name}: {url!r} is not an http(s) URL")
+        for name in ("include_patterns", "exclude_patterns"):
+            for pattern in getattr(self, name):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise CrawlConfigError(f"{name}: {pattern!r} is not a regex: {exc}") from exc
+        positive = ("max_pages", "concurrency_per_host", "max_response_bytes", "time_limit_s")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise CrawlConfigError(f"{name}: must be greater than 0")
+        non_negative = (
+            "max_depth",
+            "download_delay",
+            "max_redirects",
+            "retry_times",
+            "max_retry_after_s",
+            "max_crawl_delay_s",
+        )
+        for name in non_negative:
+            if getattr(self, name) < 0:
+                raise CrawlConfigError(f"{name}: must not be negative")
+        if self.request_timeout_s <= 0:
+            raise CrawlConfigError("request_timeout_s: must be greater than 0")
+
+    @property
+    def effective_allowed_domains(self) -> tuple[str, ...]:
+        if self.allowed_domains:
+            return tuple(d.lower().strip() for d in self.allowed_domains)
+        hosts = [urlsplit(u).hostname or "" for u in (*self.start_urls, *self.sitemap_urls)]
+        return tuple(dict.fromkeys(h for h in hosts if h))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CrawlConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise CrawlConfigError(f"unknown fields: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> CrawlConfig:
+        return cls.from_dict(json.loads(text))

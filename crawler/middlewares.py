@@ -1,0 +1,201 @@
+"""Scrapy downloader middlewares: SSRF guard, redirect scope, conditional GET, retries.
+
+Each one reads the crawl's state from the running spider (``crawler.spiders.site``), so the
+rules live in one place and every request — the first one and each redirect hop — passes
+them. Orders are set in ``crawler.settings``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from scrapy import Request
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    IgnoreRequest,
+)
+from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
+
+from crawler.scope import InvalidURL, ScopeReason
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+    from crawler.spiders.site import SiteSpider
+
+logger = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
+
+
+class SkipRequest(IgnoreRequest):
+    """A request the crawl decided not to make; ``reason`` goes into the per-URL log."""
+
+    def __init__(self, reason: str, outcome: str = "skipped"):
+        super().__init__(reason)
+        self.reason = reason
+        self.outcome = outcome
+
+
+class _SpiderState:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        return cls(crawler)
+
+    @property
+    def site(self) -> SiteSpider:
+        return self.crawler.spider  # type: ignore[return-value]
+
+
+class NetGuardMiddleware(_SpiderState):
+    """Refuse hosts that resolve to non-public addresses, on every request and redirect hop."""
+
+    def process_request(self, request: Request) -> None:
+        host = urlparse_cached(request).hostname or ""
+        decision = self.site.netguard.check(host)
+        if not decision.allowed:
+            raise SkipRequest(f"refused_address: {decision.reason}")
+
+
+class RedirectScopeMiddleware(_SpiderState):
+    """A redirect may not leave the source's scope nor fetch a URL the crawl already has."""
+
+    def process_request(self, request: Request) -> None:
+        if not request.meta.get("redirect_urls") or request.meta.get("lotse_aux"):
+            return
+        site = self.site
+        # Validators of the first URL say nothing about the redirect target.
+        for header in CONDITIONAL_HEADERS:
+            request.headers.pop(header, None)
+        try:
+            key = site.scope.normalize(request.url)
+        except InvalidURL:
+            raise SkipRequest(ScopeReason.NOT_HTTP.value) from None
+        if key == request.meta.get("lotse_target"):
+            return  # this hop was checked already (Scrapy re-sends after the middleware)
+        reason = site.scope.check(key, request.meta.get("lotse_depth", 0))
+        if reason is not ScopeReason.IN_SCOPE:
+            raise SkipRequest(f"redirect_{reason}")
+        if key in site.seen:
+            raise SkipRequest(f"redirect_to_known_url: {key}")
+        site.seen.add(key)
+        request.meta["lotse_target"] = key
+
+
+class ConditionalGetMiddleware(_SpiderState):
+    """Send the stored ETag / Last-Modified so unchanged pages cost a 304, not a body."""
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get("lotse_aux") or request.method != "GET":
+            return
+        if any(h in request.headers for h in CONDITIONAL_HEADERS):
+            return
+        try:
+            page = self.site.store.get_page(request.url)
+        except InvalidURL:
+            return
+        if page is None or not page.has_body:
+            return
+        if page.etag:
+            request.headers[b"If-None-Match"] = page.etag
+        if page.last_modified:
+            request.headers[b"If-Modified-Since"] = page.last_modified
+
+
+class CrawlDelayMiddleware(_SpiderState):
+    """Apply robots.txt Crawl-delay to the host's download slot (see SiteSpider.on_robots)."""
+
+    def process_request(self, request: Request) -> None:
+        host = urlparse_cached(request).hostname or ""
+        delay = self.site.host_delays.get(host)
+        if delay:
+            apply_slot_delay(self.crawler, request, delay)
+
+
+def apply_slot_delay(crawler: Crawler, request: Request, delay: float) -> None:
+    if crawler.settings.get("LOTSE_POLITENESS_REDIS_URL"):
+        return  # crawler.politeness spaces the requests; a slot delay would add to it
+    downloader = crawler.engine.downloader if crawler.engine else None
+    if downloader is None:
+        return
+    slot = downloader.slots.get(downloader.get_slot_key(request))
+    if slot is not None and slot.delay < delay:
+        slot.delay = delay
+
+
+def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date); None if unreadable."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def backoff_seconds(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff, jittered down by up to half: base * 2**attempt, at most ``cap``."""
+    return random.uniform(0.5, 1.0) * min(cap, base * (2**attempt))
+
+
+class BackoffRetryMiddleware(_SpiderState):
+    """Retry 429/5xx and network errors with backoff, honouring Retry-After.
+
+    Scrapy's own RetryMiddleware retries at once; a struggling server deserves a pause.
+    """
+
+    def _delay_for(self, attempt: int, response: Response | None) -> float | None:
+        config = self.site.config
+        base = max(1.0, config.download_delay)
+        wait = backoff_seconds(attempt, base, cap=config.max_retry_after_s)
+        if response is not None:
+            asked = retry_after_seconds(response.headers.get(b"Retry-After"))
+            if asked is not None:
+                if asked > config.max_retry_after_s:
+                    return None  # the server asks for longer than this crawl will wait
+                wait = max(wait, asked)
+        return wait
+
+    async def _retry(self, request: Request, response: Response | None) -> Request | None:
+        attempt = request.meta.get("lotse_retries", 0)
+        if attempt >= self.site.config.retry_times:
+            return None
+        wait = self._delay_for(attempt, response)
+        if wait is None:
+            return None
+        logger.info("retrying %s in %.1fs (attempt %s)", request.url, wait, attempt + 1)
+        # Sleeping here holds no download slot; other hosts keep crawling meanwhile.
+        await asyncio.sleep(wait)
+        retry = request.replace(dont_filter=True)
+        retry.meta["lotse_retries"] = attempt + 1
+        return retry
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if response.status not in RETRY_STATUSES or request.meta.get("dont_retry"):
+            return response
+        retry = await self._retry(request, response)
+        return response if retry is None else retry
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        if isinstance(exception, IgnoreRequest | DownloadCancelledError | CannotResolveHostError):
+            return None  # retrying cannot help
+        if request.meta.get("dont_retry"):
+            return None
+        return await self._retry(request, None)

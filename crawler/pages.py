@@ -1,0 +1,114 @@
+"""Page functions: what a response is, its title, its links, a sitemap's entries.
+
+Plain functions over Scrapy responses or bytes, tested with inline bodies.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import logging
+from collections.abc import Iterator
+
+from scrapy.http import Response, TextResponse
+from scrapy.utils.sitemap import Sitemap
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
+# Servers that do not know better send PDFs as one of these.
+GENERIC_TYPES = frozenset(
+    {"application/octet-stream", "binary/octet-stream", "application/download"}
+)
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for an uncompressed file
+
+
+def media_type(response: Response) -> str:
+    raw = response.headers.get(b"Content-Type", b"") or b""
+    return raw.decode("latin-1").split(";", 1)[0].strip().lower()
+
+
+def classify_body(content_type: str, url: str, head: bytes) -> str:
+    """ "html", "pdf" or "" — by Content-Type first, by the body only for generic types.
+
+    The URL's extension alone never decides: "/report.pdf" may be an HTML error page.
+    """
+    if content_type in HTML_TYPES:
+        return "html"
+    if content_type in PDF_TYPES:
+        return "pdf" if head.lstrip()[:5] == b"%PDF-" else ""
+    if content_type in GENERIC_TYPES or not content_type:
+        stripped = head.lstrip()[:64].lower()
+        if stripped.startswith(b"%pdf-"):
+            return "pdf"
+        if not content_type and stripped.startswith((b"<!doctype html", b"<html")):
+            return "html"
+    return ""
+
+
+def title_of(response: Response) -> str:
+    if not isinstance(response, TextResponse):
+        return ""
+    title = response.xpath("normalize-space(//title)").get() or ""
+    if not title:
+        title = response.xpath("normalize-space(//h1)").get() or ""
+    return title[:500]
+
+
+def robots_meta(response: Response) -> set[str]:
+    """Directives of <meta name="robots"> (and the X-Robots-Tag header), lower-cased."""
+    directives: set[str] = set()
+    header = response.headers.getlist(b"X-Robots-Tag")
+    for value in header:
+        directives.update(d.strip().lower() for d in value.decode("latin-1").split(","))
+    if isinstance(response, TextResponse):
+        for content in response.xpath(
+            "//meta[translate(@name,'ROBOTS','robots')='robots']/@content"
+        ).getall():
+            directives.update(d.strip().lower() for d in content.split(","))
+    return directives
+
+
+def links_of(response: Response) -> list[str]:
+    """Absolute URLs of the page's links, in page order, without duplicates."""
+    if not isinstance(response, TextResponse):
+        return []
+    hrefs = response.xpath("//a/@href | //area/@href").getall()
+    found: dict[str, None] = {}
+    for href in hrefs:
+        href = href.strip()
+        if not href or href.startswith("#"):
+            continue
+        try:
+            found[response.urljoin(href)] = None
+        except ValueError:
+            continue
+    return list(found)
+
+
+def sitemap_entries(body: bytes) -> tuple[str, list[str]]:
+    """("urlset" | "sitemapindex" | "", locations) of a sitemap, gzipped or not."""
+    if body[:2] == b"\x1f\x8b":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(body)) as fh:
+                body = fh.read(MAX_SITEMAP_BYTES + 1)
+        except (OSError, EOFError):
+            logger.info("sitemap is not valid gzip")
+            return "", []
+        if len(body) > MAX_SITEMAP_BYTES:
+            logger.info("sitemap larger than %s bytes ignored", MAX_SITEMAP_BYTES)
+            return "", []
+    try:
+        sitemap = Sitemap(body)
+    except Exception:  # lxml raises several kinds for broken XML; all mean "not a sitemap"
+        logger.info("sitemap is not valid XML")
+        return "", []
+    return sitemap.type or "", [entry["loc"] for entry in _entries(sitemap) if entry.get("loc")]
+
+
+def _entries(sitemap: Sitemap) -> Iterator[dict]:
+    try:
+        yield from sitemap
+    except Exception:  # a broken tail still leaves the entries read so far
+        logger.info("sitemap broken part way; keeping the entries read")

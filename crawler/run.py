@@ -1,0 +1,270 @@
+"""Run one crawl in a child process and stream its per-URL events back.
+
+Twisted's reactor cannot be restarted, so a long-lived Celery worker never runs Scrapy in its
+own process: ``run_crawl`` starts ``python -m crawler.run`` for each crawl, reads its events
+from a pipe, enforces a hard time limit and stops the child on cancellation (SIGTERM first,
+so Scrapy closes cleanly and reports an incomplete run; SIGKILL if it does not).
+
+The configs travel on the child's stdin, not its command line, because a page store URL may
+carry credentials and command lines are visible to every user of the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from crawler.config import CrawlConfig
+from crawler.store import PageStoreConfig
+
+logger = logging.getLogger(__name__)
+
+EventCallback = Callable[[dict[str, Any]], None]
+# Beyond its own time limit the child gets this long to close before it is stopped.
+DEFAULT_GRACE_S = 30.0
+# After SIGTERM, this long to shut down before SIGKILL.
+DEFAULT_TERM_WAIT_S = 10.0
+_REPO_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+class CancelFlag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+@dataclass
+class CrawlResult:
+    """How the child ended. ``complete`` is True only for a crawl that exhausted its frontier."""
+
+    complete: bool
+    finish_reason: str
+    counts: dict[str, int] = field(default_factory=dict)
+    returncode: int | None = None
+    events: int = 0
+
+
+class CrawlError(RuntimeError):
+    """The crawl child could not be started."""
+
+
+def run_crawl(
+    config: CrawlConfig,
+    page_store_config: PageStoreConfig,
+    events: str | os.PathLike[str] | EventCallback,
+    *,
+    cancel: CancelFlag | Callable[[], bool] | None = None,
+    grace_s: float = DEFAULT_GRACE_S,
+    term_wait_s: float = DEFAULT_TERM_WAIT_S,
+    python: str = sys.executable,
+) -> CrawlResult:
+    """Crawl ``config``'s source in a child process; block until it ends.
+
+    ``events`` is a file path (JSON lines are appended) or a callable that receives each event
+    as a dict, in order, in this thread. An exception raised by the callable stops the child
+    and propagates. ``cancel`` (a threading.Event or a function) is polled twice a second.
+    """
+    is_cancelled = _cancel_check(cancel)
+    deliver, close_sink = _event_target(events)
+    read_fd, write_fd = os.pipe()
+    payload = json.dumps(
+        {"crawl": config.to_dict(), "page_store": asdict(page_store_config), "events_fd": write_fd}
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_REPO_ROOT, env.get("PYTHONPATH")) if p)
+    try:
+        child = subprocess.Popen(
+            [python, "-m", "crawler.run"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            pass_fds=(write_fd,),
+            env=env,
+            text=True,
+        )
+    except OSError as exc:
+        os.close(read_fd)
+        os.close(write_fd)
+        close_sink()
+        raise CrawlError(f"cannot start the crawl process: {exc}") from exc
+    os.close(write_fd)  # the child holds the write end now; EOF means it has exited
+    try:
+        try:
+            child.stdin.write(payload)
+            child.stdin.close()
+        except BrokenPipeError:
+            pass  # the child died at once; _follow_child reports it as crashed
+        result = _follow_child(child, read_fd, deliver, is_cancelled, config, grace_s, term_wait_s)
+    except BaseException:
+        # Whatever stops us (an error in the callback, Celery's time limit) stops the child.
+        _stop(child, term_wait_s)
+        raise
+    finally:
+        os.close(read_fd)
+        close_sink()
+    return result
+
+
+def _follow_child(
+    child: subprocess.Popen,
+    read_fd: int,
+    deliver: EventCallback,
+    is_cancelled: Callable[[], bool],
+    config: CrawlConfig,
+    grace_s: float,
+    term_wait_s: float,
+) -> CrawlResult:
+    result = CrawlResult(complete=False, finish_reason="")
+    deadline = time.monotonic() + config.time_limit_s + grace_s
+    stop_reason = ""
+    term_sent_at = 0.0
+    pending = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(read_fd, selectors.EVENT_READ)
+        while True:
+            now = time.monotonic()
+            if not stop_reason:
+                if is_cancelled():
+                    stop_reason = "cancelled"
+                elif now > deadline:
+                    stop_reason = "time_limit"
+                if stop_reason:
+                    logger.info("stopping crawl of %s: %s", config.source_id, stop_reason)
+                    child.send_signal(signal.SIGTERM)  # Scrapy closes the spider cleanly
+                    term_sent_at = now
+            elif now - term_sent_at > term_wait_s and child.poll() is None:
+                logger.warning("crawl process %s ignored SIGTERM; killing it", child.pid)
+                child.kill()
+            if not selector.select(timeout=0.5):
+                if child.poll() is not None:
+                    break  # exited, and a grandchild may still hold the pipe open
+                continue
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:
+                break
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                event = _parse_line(line)
+                if event is None:
+                    continue
+                result.events += 1
+                if event.get("event") == "finished":
+                    result.complete = bool(event.get("complete"))
+                    result.finish_reason = str(event.get("finish_reason") or "")
+                    result.counts = dict(event.get("counts") or {})
+                deliver(event)
+    result.returncode = child.wait()
+    if stop_reason:
+        result.complete, result.finish_reason = False, stop_reason
+    elif not result.finish_reason:
+        result.finish_reason = "crashed"  # no "finished" event: the child died early
+    if result.returncode != 0:
+        result.complete = False
+        logger.warning(
+            "crawl process of %s exited with %s (%s)",
+            config.source_id,
+            result.returncode,
+            result.finish_reason,
+        )
+    return result
+
+
+def _parse_line(line: bytes) -> dict[str, Any] | None:
+    if not line.strip():
+        return None
+    try:
+        event = json.loads(line)
+    except ValueError:
+        logger.warning("unreadable event line from the crawl process: %r", line[:200])
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def _cancel_check(cancel: CancelFlag | Callable[[], bool] | None) -> Callable[[], bool]:
+    if cancel is None:
+        return lambda: False
+    if hasattr(cancel, "is_set"):
+        return cancel.is_set
+    return cancel
+
+
+def _event_target(
+    events: str | os.PathLike[str] | EventCallback,
+) -> tuple[EventCallback, Callable[[], None]]:
+    if callable(events):
+        return events, lambda: None
+    fh: TextIO = open(events, "a", encoding="utf-8")
+
+    def write(event: dict[str, Any]) -> None:
+        fh.write(json.dumps(event, ensure_ascii=False) + "\n")
+        fh.flush()
+
+    return write, fh.close
+
+
+def _stop(child: subprocess.Popen, term_wait_s: float) -> None:
+    if child.poll() is not None:
+        return
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(timeout=term_wait_s)
+    except subprocess.TimeoutExpired:
+        logger.warning("crawl process %s ignored SIGTERM; killing it", child.pid)
+        child.kill()
+        child.wait()
+
+
+# -- the child --------------------------------------------------------------------------------
+
+
+def crawl_in_this_process(
+    config: CrawlConfig, page_store_config: PageStoreConfig, stream: TextIO
+) -> None:
+    """Run the spider here; only ever in a fresh process (the reactor starts once)."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.events import EventSink
+    from crawler.settings import scrapy_settings
+    from crawler.spiders.site import SiteSpider
+    from crawler.store import open_page_store
+
+    store = open_page_store(page_store_config)
+    try:
+        store.ensure_indexes()
+        sink = EventSink(stream, source_id=config.source_id, run_id=config.run_id)
+        process = CrawlerProcess(scrapy_settings(config))
+        process.crawl(SiteSpider, config=config, store=store, sink=sink)
+        process.start()  # blocks; SIGTERM/SIGINT close the spider gracefully
+    finally:
+        store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.run", description=__doc__)
+    parser.add_argument(
+        "--config",
+        help='JSON {"crawl": {...}, "page_store": {...}}; default: read it from stdin',
+    )
+    parser.add_argument(
+        "--events-fd", type=int, default=None, help="file descriptor for the JSON lines"
+    )
+    args = parser.parse_args(argv)
+    payload = json.loads(args.config if args.config else sys.stdin.read())
+    config = CrawlConfig.from_dict(payload["crawl"])
+    page_store_config = PageStoreConfig(**payload["page_store"])
+    fd = args.events_fd if args.events_fd is not None else payload.get("events_fd", 1)
+    with os.fdopen(fd, "w", encoding="utf-8", closefd=fd > 2) as stream:
+        crawl_in_this_process(config, page_store_config, stream)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Scrapy spiders; thin: page functions live in crawler.pages, rules in crawler.scope."""

@@ -1,0 +1,343 @@
+"""The site spider: crawls one source's pages and PDFs, writes the page store and the log.
+
+Thin on purpose: scope rules are in crawler.scope, page functions in crawler.pages, request
+checks in crawler.middlewares. Everything the spider decides about a URL becomes exactly one
+event in the per-URL log (crawler.events).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import Request, signals
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
+from scrapy.http import HtmlResponse, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.config import CrawlConfig
+from crawler.events import EventSink, Outcome, UrlEvent
+from crawler.middlewares import SkipRequest, apply_slot_delay
+from crawler.netguard import NetGuard
+from crawler.pages import classify_body, links_of, media_type, robots_meta, sitemap_entries
+from crawler.pages import title_of as page_title
+from crawler.scope import InvalidURL, Scope, ScopeReason
+from crawler.store import ChangeKind, PageStore
+
+logger = logging.getLogger(__name__)
+
+# Out-of-domain links and mailto: are on every page; logging each would drown the log.
+QUIET_SCOPE_REASONS = frozenset({ScopeReason.OUT_OF_SCOPE_DOMAIN, ScopeReason.NOT_HTTP})
+PAGE_STATUSES = [304, 404, 410]
+CHANGE_OUTCOMES = {
+    ChangeKind.NEW: Outcome.FETCHED_NEW,
+    ChangeKind.CHANGED: Outcome.FETCHED_CHANGED,
+    ChangeKind.UNCHANGED: Outcome.UNCHANGED,
+}
+
+
+class SiteSpider(scrapy.Spider):
+    name = "lotse_site"
+
+    def __init__(
+        self,
+        config: CrawlConfig,
+        store: PageStore,
+        sink: EventSink,
+        netguard: NetGuard | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        self.config = config
+        self.store = store
+        self.sink = sink
+        self.scope = Scope.from_config(config)
+        self.netguard = netguard or NetGuard(config.allowed_networks)
+        self.seen: set[str] = set()  # normalised page URLs already requested
+        self.seen_sitemaps: set[str] = set()
+        self.host_delays: dict[str, float] = {}
+        self.pages_requested = 0
+        self.quiet_skips = 0
+        self.truncated = False
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> SiteSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_robots, signal=signals.robots_parsed)
+        crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
+        return spider
+
+    # -- requests ------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Request]:
+        self.sink.started(start_urls=list(self.config.start_urls))
+        for url in self.config.sitemap_urls:
+            request = self.sitemap_request(url, require_scope=False)
+            if request is not None:
+                yield request
+        for url in self.config.start_urls:
+            request = self.page_request(url, depth=0)
+            if request is not None:
+                yield request
+
+    def page_request(self, url: str, depth: int) -> Request | None:
+        """A request for a page, or None with the reason logged (once per URL)."""
+        try:
+            key = self.scope.normalize(url)
+        except InvalidURL:
+            self.quiet_skips += 1
+            return None
+        if key in self.seen:
+            return None
+        self.seen.add(key)
+        reason = self.scope.check(key, depth)
+        if reason in QUIET_SCOPE_REASONS:
+            self.quiet_skips += 1
+            return None
+        if reason is not ScopeReason.IN_SCOPE:
+            return self._skip(key, reason.value, depth)
+        if not self.config.follow_pdfs and urlsplit(key).path.lower().endswith(".pdf"):
+            return self._skip(key, "pdf_disabled", depth)
+        if self.pages_requested >= self.config.max_pages:
+            self.truncated = True
+            return self._skip(key, "max_pages", depth)
+        self.pages_requested += 1
+        return Request(
+            key,
+            callback=self.parse_page,
+            errback=self.on_page_error,
+            dont_filter=True,  # self.seen is the one duplicate filter, redirects included
+            priority=-depth,  # breadth first, so max_pages keeps the shallow pages
+            meta={"lotse_depth": depth, "lotse_key": key, "handle_httpstatus_list": PAGE_STATUSES},
+        )
+
+    def sitemap_request(self, url: str, *, require_scope: bool = True) -> Request | None:
+        try:
+            key = self.scope.normalize(url)
+        except InvalidURL:
+            return None
+        if key in self.seen_sitemaps:
+            return None
+        if require_scope and self.scope.check(key) is ScopeReason.OUT_OF_SCOPE_DOMAIN:
+            logger.info("ignoring sitemap outside the source's domains: %s", key)
+            return None
+        self.seen_sitemaps.add(key)
+        return Request(
+            key,
+            callback=self.parse_sitemap,
+            errback=self.on_sitemap_error,
+            dont_filter=True,
+            priority=10,  # sitemaps first: they list the pages in scope
+            meta={"lotse_aux": True},
+        )
+
+    def _skip(self, key: str, reason: str, depth: int) -> None:
+        self.sink.url(UrlEvent(url=key, outcome=Outcome.SKIPPED, reason=reason, depth=depth))
+        return None
+
+    # -- robots.txt ----------------------------------------------------------------------
+
+    def on_robots(self, robotparser: Any, request: Request, **_: Any) -> None:
+        """Crawl-delay and Sitemap lines of a host's robots.txt (Scrapy parsed it already)."""
+        host = urlsplit(request.url).hostname or ""
+        agent = self.settings.get("ROBOTSTXT_USER_AGENT") or self.config.user_agent
+        delay = robotparser.crawl_delay(agent) if hasattr(robotparser, "crawl_delay") else None
+        if delay:
+            capped = min(float(delay), self.config.max_crawl_delay_s)
+            self.host_delays[host] = max(self.config.download_delay, capped)
+            apply_slot_delay(self.crawler, request, self.host_delays[host])
+            logger.info("robots.txt of %s asks for %.1fs between requests", host, capped)
+        if not self.config.use_robots_sitemaps:
+            return
+        for url in getattr(getattr(robotparser, "rp", None), "sitemaps", ()):
+            sitemap = self.sitemap_request(url)
+            if sitemap is not None:
+                self.crawler.engine.crawl(sitemap)
+
+    # -- sitemaps ------------------------------------------------------------------------
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        kind, locations = sitemap_entries(response.body)
+        self.sink.sitemap(response.url, status=response.status, kind=kind, urls=len(locations))
+        for loc in locations:
+            if kind == "sitemapindex":
+                request = self.sitemap_request(loc)
+            else:
+                request = self.page_request(loc, depth=0)
+            if request is not None:
+                yield request
+
+    def on_sitemap_error(self, failure: Failure) -> None:
+        _, reason, status = describe_failure(failure)
+        self.sink.sitemap(failure.request.url, status=status, kind="", urls=0, reason=reason)
+
+    # -- pages ---------------------------------------------------------------------------
+
+    def parse_page(self, response: Response) -> Iterator[Request]:
+        depth = response.meta["lotse_depth"]
+        requested = response.meta["lotse_key"]
+        try:
+            key = self.scope.normalize(response.url)
+        except InvalidURL:
+            key = requested
+        event = UrlEvent(
+            url=key,
+            outcome=Outcome.FAILED,
+            status=response.status,
+            depth=depth,
+            requested_url=requested if key != requested else "",
+        )
+        try:
+            page = self._record(response, key, event)
+        except Exception as exc:  # a store failure loses this URL, not the crawl
+            logger.exception("cannot store %s", key)
+            event.outcome, event.reason = Outcome.FAILED, f"store_error: {exc}"
+            page = None
+        self.sink.url(event)
+        if page is None or event.kind != "html":
+            return
+        if {"nofollow", "none"} & robots_meta(page):
+            return
+        for link in links_of(page):
+            request = self.page_request(link, depth + 1)
+            if request is not None:
+                yield request
+
+    def _record(self, response: Response, key: str, event: UrlEvent) -> Response | None:
+        """Store the fetch, fill in ``event``; return the response whose links to follow."""
+        status = response.status
+        config = self.config
+        if status in (404, 410):
+            self.store.mark_gone(key, status=status, run_id=config.run_id)
+            event.outcome, event.reason = Outcome.GONE, f"http_{status}"
+            return None
+        if status == 304:
+            self.store.record_fetch(
+                key,
+                source_id=config.source_id,
+                status=status,
+                not_modified=True,
+                run_id=config.run_id,
+                etag=_header(response, b"ETag"),
+                last_modified=_header(response, b"Last-Modified"),
+            )
+            stored = self.store.get_page(key)
+            event.outcome, event.reason = Outcome.UNCHANGED, "not_modified"
+            event.content_type, event.content_hash = stored.content_type, stored.content_hash
+            event.title = stored.title
+            body = self.store.load_body(key) or b""
+            event.kind = classify_body(stored.content_type, key, body[:1024])
+            if event.kind != "html":
+                return None
+            # Links of an unchanged page still count: without them a recrawl would stop here
+            # and every page behind it would look unseen.
+            return HtmlResponse(key, body=body, headers={"Content-Type": stored.content_type})
+
+        content_type = media_type(response)
+        kind = classify_body(content_type, key, response.body[:1024])
+        event.content_type, event.kind = content_type, kind
+        if not kind:
+            event.outcome, event.reason = Outcome.SKIPPED, "unsupported_content_type"
+            return None
+        if kind == "pdf" and not config.follow_pdfs:
+            event.outcome, event.reason = Outcome.SKIPPED, "pdf_disabled"
+            return None
+        directives = robots_meta(response) if kind == "html" else set()
+        if "noindex" in directives or "none" in directives:
+            had_copy = self.store.mark_gone(key, status=status, run_id=config.run_id)
+            event.outcome = Outcome.GONE if had_copy else Outcome.SKIPPED
+            event.reason = "noindex"
+            return response
+        event.title = page_title(response) if kind == "html" else ""
+        change = self.store.record_fetch(
+            key,
+            source_id=config.source_id,
+            status=status,
+            body=response.body,
+            content_type=content_type,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+            title=event.title,
+            run_id=config.run_id,
+        )
+        event.outcome = CHANGE_OUTCOMES[change]
+        event.content_hash = self.store.get_page(key).content_hash
+        return response
+
+    def on_page_error(self, failure: Failure) -> None:
+        request = failure.request
+        requested = request.meta.get("lotse_key", request.url)
+        try:
+            key = self.scope.normalize(request.url)
+        except InvalidURL:
+            key = request.url
+        outcome, reason, status = describe_failure(failure)
+        self.sink.url(
+            UrlEvent(
+                url=key,
+                outcome=outcome,
+                reason=reason,
+                status=status,
+                depth=request.meta.get("lotse_depth", 0),
+                requested_url=requested if key != requested else "",
+            )
+        )
+
+    # -- end -----------------------------------------------------------------------------
+
+    def on_closed(self, spider: scrapy.Spider, reason: str) -> None:
+        # Complete only if the frontier ran dry: unseen pages may then be treated as gone.
+        complete = reason == "finished" and not self.truncated
+        self.sink.finished(
+            complete=complete,
+            finish_reason="max_pages" if reason == "finished" and self.truncated else reason,
+            pages_requested=self.pages_requested,
+            quiet_skips=self.quiet_skips,
+        )
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def describe_failure(failure: Failure) -> tuple[Outcome, str, int | None]:
+    """(outcome, reason, http status) of a failed request, for the per-URL log."""
+    exc = failure.value
+    if isinstance(exc, SkipRequest):
+        return Outcome(exc.outcome), exc.reason, None
+    if isinstance(exc, HttpError):
+        status = exc.response.status
+        return Outcome.FAILED, f"http_{status}", status
+    if isinstance(exc, IgnoreRequest):
+        text = str(exc)
+        if "robots.txt" in text:
+            return Outcome.SKIPPED, "robots_disallowed", None
+        if "redirection" in text:
+            return Outcome.FAILED, "too_many_redirects", None
+        if "DOWNLOAD_MAXSIZE" in text:  # a decompression bomb, stopped while inflating
+            return Outcome.SKIPPED, "too_large", None
+        return Outcome.SKIPPED, text or "ignored", None
+    if isinstance(exc, DownloadCancelledError):
+        reason = "too_large" if "max size" in str(exc) else "cancelled"
+        return Outcome.FAILED, reason, None
+    if isinstance(exc, DownloadTimeoutError):
+        return Outcome.FAILED, "timeout", None
+    if isinstance(exc, CannotResolveHostError):
+        text = str(exc)
+        if "refused_address" in text:  # crawler.resolver refused the DNS answer
+            return Outcome.SKIPPED, text[text.index("refused_address") :], None
+        return Outcome.FAILED, "dns_failed", None
+    if isinstance(exc, DownloadConnectionRefusedError):
+        return Outcome.FAILED, "connection_refused", None
+    return Outcome.FAILED, f"{type(exc).__name__}: {exc}"[:300], None

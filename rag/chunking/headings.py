@@ -1,0 +1,149 @@
+"""Chunk by headings: a chunk never mixes two sections unless the first is too short to stand
+alone (then it is merged with its own sub-sections), and a long section is split at paragraph,
+then sentence, then word boundaries."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from rag.config import ChunkingConfig
+from rag.models import Block, Chunk, ParsedDocument
+from rag.parsing.language import detect_language
+
+logger = logging.getLogger(__name__)
+
+# end of a sentence: . ! ? followed by whitespace and an upper-case letter or digit; German
+# abbreviations ("z. B. Anmeldung") still split now and then, which only costs a little context
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9\"„(])")
+
+
+def split_text(text: str, max_chars: int) -> list[str]:
+    """Pieces of at most ``max_chars`` characters, cut at sentence, then word boundaries."""
+    text = text.strip()
+    if len(text) <= max_chars:
+        return [text] if text else []
+    pieces: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(text):
+        for part in _split_words(sentence, max_chars):
+            if current and len(current) + 1 + len(part) > max_chars:
+                pieces.append(current)
+                current = part
+            else:
+                current = f"{current} {part}" if current else part
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _split_words(sentence: str, max_chars: int) -> list[str]:
+    if len(sentence) <= max_chars:
+        return [sentence]
+    pieces: list[str] = []
+    current = ""
+    for word in sentence.split():
+        while len(word) > max_chars:  # a URL or a table row without spaces
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(word[:max_chars])
+            word = word[max_chars:]
+        if current and len(current) + 1 + len(word) > max_chars:
+            pieces.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+@dataclass
+class _Section:
+    heading_path: tuple[str, ...]
+    parts: list[tuple[str, int | None]] = field(default_factory=list)  # (text, page)
+
+    @property
+    def size(self) -> int:
+        return sum(len(text) + 2 for text, _ in self.parts)
+
+
+def _sections(blocks: tuple[Block, ...]) -> list[_Section]:
+    stack: list[tuple[int, str]] = []  # (level, heading text)
+    sections = [_Section(())]
+    for block in blocks:
+        if block.kind == "heading":
+            level = block.level or 1
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, block.text))
+            sections.append(_Section(tuple(text for _, text in stack)))
+            continue
+        text = f"- {block.text}" if block.kind == "list_item" else block.text
+        sections[-1].parts.append((text, block.page))
+    return sections
+
+
+def _merge_short(sections: list[_Section], min_chars: int, max_chars: int) -> list[_Section]:
+    """A short section followed by its own sub-section joins it: "Fristen" with one line of
+    intro reads better together with "Fristen > Anmeldung" than as a chunk of its own."""
+    merged: list[_Section] = []
+    for section in sections:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and previous.parts  # a heading with no text of its own has nothing to carry over
+            and previous.size < min_chars
+            and section.heading_path[: len(previous.heading_path)] == previous.heading_path
+            and previous.size + section.size <= max_chars
+        ):
+            # the sub-heading stays visible in the text, the path stays the parent's
+            extra = section.heading_path[len(previous.heading_path) :]
+            heading_parts = [(" / ".join(extra), None)] if extra else []
+            previous.parts.extend(heading_parts + section.parts)
+            continue
+        merged.append(section)
+    return [section for section in merged if section.parts]
+
+
+def _section_chunks(section: _Section, max_chars: int) -> list[tuple[str, int | None, int | None]]:
+    """(text, first page, last page) pieces of one section."""
+    pieces: list[tuple[str, int | None, int | None]] = []
+    text = ""
+    first = last = None
+    for part, page in section.parts:
+        for piece in split_text(part, max_chars):
+            if text and len(text) + 2 + len(piece) > max_chars:
+                pieces.append((text, first, last))
+                text, first = "", None
+            text = f"{text}\n\n{piece}" if text else piece
+            first = first if first is not None else page
+            last = page if page is not None else last
+    if text:
+        pieces.append((text, first, last))
+    return pieces
+
+
+def chunk_document(document: ParsedDocument, config: ChunkingConfig | None = None) -> list[Chunk]:
+    """Chunks in reading order, ``position`` 0..n-1. Each carries the document's title and
+    URL, its heading path, its first and last PDF page, and its own language when that is
+    clear (a German site's English summary stays "en")."""
+    config = config or ChunkingConfig()
+    chunks: list[Chunk] = []
+    for section in _merge_short(_sections(document.blocks), config.min_chars, config.max_chars):
+        for text, first, last in _section_chunks(section, config.max_chars):
+            chunks.append(
+                Chunk(
+                    url=document.url,
+                    title=document.title,
+                    heading_path=section.heading_path,
+                    text=text,
+                    language=detect_language(text, default=document.language),
+                    position=len(chunks),
+                    page=first,
+                    page_end=last,
+                )
+            )
+    return chunks

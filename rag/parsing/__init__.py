@@ -1,0 +1,69 @@
+"""Raw page bytes -> :class:`rag.models.ParsedDocument`, cached on disk by content hash."""
+
+from __future__ import annotations
+
+import logging
+
+from rag.config import ParsingConfig
+from rag.errors import UnsupportedContentTypeError
+from rag.models import ParsedDocument
+from rag.parsing import cache
+from rag.parsing.html import HTML_PARSER_VERSION, parse_html
+from rag.parsing.language import detect_language
+from rag.parsing.pdf import PDF_PARSER_VERSION, parse_pdf
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["detect_language", "document_kind", "parse", "parse_html", "parse_pdf"]
+
+
+def document_kind(content_type: str, body: bytes = b"") -> str:
+    """ "html" or "pdf" from the HTTP Content-Type, sniffing the body when the server is vague."""
+    mime = content_type.split(";", 1)[0].strip().lower()
+    if mime == "application/pdf" or (
+        mime in ("", "application/octet-stream") and body[:5] == b"%PDF-"
+    ):
+        return "pdf"
+    if mime in ("text/html", "application/xhtml+xml") or (
+        mime == "" and b"<html" in body[:2048].lower()
+    ):
+        return "html"
+    raise UnsupportedContentTypeError(f"content type {content_type or '(none)'} is not HTML or PDF")
+
+
+def _fingerprint(kind: str, config: ParsingConfig) -> str:
+    # everything that changes the parse result belongs in the cache key
+    if kind == "pdf":
+        return (
+            f"{PDF_PARSER_VERSION}|ocr={config.ocr_enabled}|{config.ocr_languages}|{config.ocr_dpi}"
+            f"|{config.ocr_min_chars_per_page}|{config.ocr_max_pages}|{config.max_pdf_pages}"
+        )
+    from rag.parsing._unstructured import unstructured_version
+
+    return f"{HTML_PARSER_VERSION}|unstructured={unstructured_version()}"
+
+
+def parse(
+    body: bytes,
+    content_type: str,
+    url: str,
+    config: ParsingConfig,
+    encoding: str | None = None,
+) -> ParsedDocument:
+    """Parse HTML or PDF. Raises a :class:`rag.errors.PermanentError` for input that will never
+    parse (broken, encrypted, empty, unsupported); those are not cached, so a parser fix helps."""
+    kind = document_kind(content_type, body)
+    key = ""
+    if config.cache_dir:
+        key = cache.cache_key(body, kind, _fingerprint(kind, config) + f"|enc={encoding}")
+        cached = cache.load(config.cache_dir, key, url)
+        if cached is not None:
+            logger.debug("parse cache hit for %s", url)
+            return cached
+    if kind == "pdf":
+        document = parse_pdf(body, url, config)
+    else:
+        document = parse_html(body, url, encoding)
+    if key:
+        cache.store(config.cache_dir, key, document)
+    return document

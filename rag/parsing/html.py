@@ -1,0 +1,184 @@
+"""HTML pages: decode, keep the main content, let ``unstructured`` split it into elements."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import lxml.html
+from lxml import etree
+
+from rag.errors import DocumentParseError, EmptyDocumentError
+from rag.models import Block, ParsedDocument
+from rag.parsing import _unstructured
+from rag.parsing.language import detect_language
+
+logger = logging.getLogger(__name__)
+
+HTML_PARSER_VERSION = "html-1"
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_SPACES = re.compile(r"\s+")
+_ANCHOR_MARKS = frozenset({"", "#", "¶", "§", "🔗", "link", "permalink"})
+_META_REFRESH = '//meta[translate(@http-equiv, "REFSH", "refsh")="refresh"]/@content'
+
+# Page chrome that never answers a visitor's question.
+_DROP_TAGS = (
+    "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
+    "nav", "aside", "button", "select", "dialog", "menu",
+)  # fmt: skip
+_DROP_ROLES = frozenset(
+    {"navigation", "banner", "contentinfo", "search", "complementary", "dialog", "alertdialog"}
+)
+# class/id tokens of cookie banners, menus and the like (matched as a token prefix)
+_CHROME_TOKEN = re.compile(
+    r"^(cookie|consent|gdpr|cmp|onetrust|borlabs|usercentrics|cc-window|cc-banner|breadcrumb"
+    r"|skip-?link|skip-?nav|navbar|nav-|navigation|main-?menu|menu|offcanvas|sidebar|social"
+    r"|share|sharing|newsletter|site-?header|site-?footer|page-?footer|footer|topbar|toolbar"
+    r"|print-?only|sr-only|visually-?hidden)",
+    re.I,
+)
+
+
+def decode_html(body: bytes, encoding: str | None = None) -> str:
+    """Text of a page: the HTTP charset if given and valid, else ``<meta charset>``, else
+    UTF-8, else whatever charset_normalizer guesses."""
+    candidates = [encoding] if encoding else []
+    meta = _META_CHARSET.search(body[:4096])
+    if meta:
+        candidates.append(meta.group(1).decode("ascii", "ignore"))
+    for candidate in [*candidates, "utf-8"]:
+        try:
+            return body.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body).best()
+    if best is not None:
+        return str(best)
+    return body.decode("cp1252", errors="replace")
+
+
+def _is_chrome(element: etree._Element) -> bool:
+    if (element.get("role") or "").lower() in _DROP_ROLES:
+        return True
+    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+        return True
+    style = (element.get("style") or "").replace(" ", "").lower()
+    if "display:none" in style:
+        return True
+    tokens = (element.get("class") or "").split() + (element.get("id") or "").split()
+    return any(_CHROME_TOKEN.match(token) for token in tokens)
+
+
+def _drop(element: etree._Element) -> None:
+    # drop_tree keeps the element's tail text, which belongs to the parent
+    element.drop_tree()
+
+
+def _text_of(element: etree._Element | None) -> str:
+    if element is None:
+        return ""
+    return _SPACES.sub(" ", element.text_content()).strip()
+
+
+def _page_title(root: etree._Element) -> str:
+    for xpath in ('//meta[@property="og:title"]/@content', "//title", "//h1"):
+        found = root.xpath(xpath)
+        if not found:
+            continue
+        value = found[0] if isinstance(found[0], str) else _text_of(found[0])
+        value = _SPACES.sub(" ", value).strip()
+        if value:
+            return value
+    return ""
+
+
+def _main_content(root: etree._Element) -> etree._Element:
+    """The page's main region: <main>, role=main, or a lone <article>; else <body>."""
+    for xpath in ("//main", '//*[@role="main"]'):
+        found = root.xpath(xpath)
+        if found:
+            return found[0]
+    articles = root.xpath("//article")
+    if len(articles) == 1:
+        return articles[0]
+    body = root.find("body")
+    return body if body is not None else root
+
+
+def clean_html(text: str) -> tuple[str, str, str, str]:
+    """(title, html lang attribute, meta refresh content, main markup without page chrome)."""
+    text = _XML_DECLARATION.sub("", text, count=1)
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise DocumentParseError(f"not parseable as HTML: {exc}") from exc
+    title = _page_title(root)
+    refresh = root.xpath(_META_REFRESH)
+    lang = (root.get("lang") or "").split("-")[0].lower()
+    for element in root.xpath("//comment()"):
+        _drop(element)
+    main = _main_content(root)
+    for element in list(main.iter(*_DROP_TAGS)):
+        _drop(element)
+    for element in [e for e in main.iter() if isinstance(e.tag, str) and _is_chrome(e)]:
+        if element is not main and element.getparent() is not None:
+            _drop(element)
+    # page-level header/footer hold logos and legal links; inside an <article> a <header>
+    # holds the headline, so only footers go there
+    # permalink anchors ("#", "¶") beside headings would end up in every heading path
+    for anchor in main.xpath(".//h1//a|.//h2//a|.//h3//a|.//h4//a|.//h5//a|.//h6//a"):
+        if _text_of(anchor) in _ANCHOR_MARKS and anchor.getparent() is not None:
+            _drop(anchor)
+    header_xpath = ".//header|.//footer" if main.tag in ("body", "html") else ".//footer"
+    for element in main.xpath(header_xpath):
+        if element.getparent() is not None:
+            _drop(element)
+    markup = etree.tostring(main, encoding="unicode", method="html")
+    redirect = str(refresh[0]).strip() if refresh else ""
+    return title, lang, redirect, f"<html><body>{markup}</body></html>"
+
+
+def _to_block(element: object) -> Block | None:
+    text = _SPACES.sub(" ", getattr(element, "text", "") or "").strip()
+    category = getattr(element, "category", "")
+    if not text or category in ("Image", "PageBreak", "Header", "Footer"):
+        return None
+    if category == "Title":
+        depth = getattr(element.metadata, "category_depth", None) or 0
+        return Block("heading", text, level=min(6, depth + 1))
+    if category == "ListItem":
+        return Block("list_item", text)
+    if category == "Table":
+        return Block("table", text)
+    return Block("text", text)
+
+
+def parse_html(body: bytes, url: str, encoding: str | None = None) -> ParsedDocument:
+    """Main text of an HTML page as blocks; raises EmptyDocumentError when nothing is left."""
+    title, lang_attr, redirect, markup = clean_html(decode_html(body, encoding))
+    probe = _SPACES.sub(" ", lxml.html.fromstring(markup).text_content())
+    language = detect_language(probe, default=lang_attr if lang_attr in ("de", "en") else "")
+    blocks: list[Block] = []
+    for element in _unstructured.partition_html(markup, language):
+        block = _to_block(element)
+        # repeated teasers or "read more" lines say nothing new the second time
+        if block is not None and (not blocks or blocks[-1].text != block.text):
+            blocks.append(block)
+    if not blocks:
+        if redirect:
+            raise EmptyDocumentError(f"the page only redirects (meta refresh: {redirect})")
+        raise EmptyDocumentError("the page has no text once navigation and boilerplate are gone")
+    if not title:
+        title = next((b.text for b in blocks if b.kind == "heading"), "") or url
+    return ParsedDocument(
+        url=url,
+        content_type="html",
+        title=title,
+        language=language,
+        blocks=tuple(blocks),
+        parser_version=f"{HTML_PARSER_VERSION}/unstructured-{_unstructured.unstructured_version()}",
+    )

@@ -1,0 +1,323 @@
+"""PDFs: the text layer through pdfminer.six, OCR (tesseract) for pages that are only images.
+
+Why not ``unstructured.partition.pdf``: in every unstructured release checked (0.16 to 0.27)
+that module imports ``unstructured_inference`` and OpenCV at the top, even for
+``strategy="fast"``, and unstructured-inference requires torch. pdfminer.six is the engine
+that the "fast" strategy uses, so we call it directly and keep the install torch-free.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+from rag.config import ParsingConfig
+from rag.errors import DocumentParseError, EmptyDocumentError, EncryptedDocumentError
+from rag.models import Block, ParsedDocument
+from rag.parsing.language import detect_language
+
+logger = logging.getLogger(__name__)
+
+PDF_PARSER_VERSION = "pdf-1"
+
+_SPACES = re.compile(r"\s+")
+_HYPHEN_BREAK = re.compile(r"(\w)-\n(?=[a-zäöüß])")
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_DIGITS = re.compile(r"\d+")
+_CID = re.compile(r"\(cid:\d+\)")
+_PLACEHOLDER_TITLES = re.compile(
+    r"^(untitled|unbenannt|microsoft word\b|dokument\d*$)|\.\w{2,4}$", re.I
+)
+
+
+@dataclass
+class _Box:
+    text: str
+    size: float
+    page: int
+    lines: int
+    kind: str = "text"
+    level: int = 0
+
+
+@dataclass
+class _OutlineEntry:
+    title: str
+    level: int
+    page: int  # 1-based
+
+
+def _norm(text: str) -> str:
+    return _NOT_ALNUM.sub("", text).casefold()
+
+
+def _open_reader(body: bytes):
+    """A pypdf reader (decrypted when only an empty user password is set), or None when pypdf
+    cannot read the structure - pdfminer is more lenient and gets the next try."""
+    from pypdf import PdfReader
+
+    if b"%PDF" not in body[:1024]:
+        raise DocumentParseError("not a PDF: the file has no %PDF header")
+    try:
+        reader = PdfReader(io.BytesIO(body), strict=False)
+        encrypted = reader.is_encrypted
+    except Exception as exc:  # pypdf raises many types on damaged files
+        logger.info("pypdf cannot read the PDF, trying pdfminer alone: %s", exc)
+        return None
+    if encrypted:
+        try:
+            decrypted = reader.decrypt("")
+        except Exception as exc:  # unsupported crypto handlers raise assorted types
+            raise EncryptedDocumentError(f"the PDF is encrypted ({exc})") from exc
+        if not decrypted:
+            raise EncryptedDocumentError("the PDF is password-protected")
+    try:
+        len(reader.pages)  # forces the page tree to load, where most damaged files fail
+    except Exception as exc:
+        logger.info("pypdf cannot read the page tree, trying pdfminer alone: %s", exc)
+        return None
+    return reader
+
+
+def _metadata_title(reader) -> str:
+    try:
+        title = _SPACES.sub(" ", str((reader.metadata or {}).get("/Title") or "")).strip()
+    except Exception:  # unreadable metadata must not fail a readable document
+        return ""
+    if not title or _PLACEHOLDER_TITLES.search(title):
+        return ""
+    return title
+
+
+def _outline(reader) -> list[_OutlineEntry]:
+    entries: list[_OutlineEntry] = []
+
+    def walk(items, level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item) + 1
+                title = _SPACES.sub(" ", str(item.title)).strip()
+            except Exception:  # a dangling bookmark is common and harmless
+                continue
+            if title and page > 0:
+                entries.append(_OutlineEntry(title, min(level, 6), page))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception as exc:
+        logger.info("ignoring unreadable PDF outline: %s", exc)
+        return []
+    return entries
+
+
+def _box_text(raw: str) -> str:
+    # NFKC turns ligatures ("ﬁ") into letters; "(cid:N)" is pdfminer's stand-in for a glyph
+    # without a Unicode mapping (mostly math symbols) and only adds noise to search
+    text = _CID.sub(" ", unicodedata.normalize("NFKC", raw))
+    return _SPACES.sub(" ", _HYPHEN_BREAK.sub(r"\1", text)).strip()
+
+
+def _extract_layout(body: bytes, max_pages: int) -> tuple[list[_Box], dict[int, bool], int]:
+    """Text boxes with their font size, which pages hold images, and the page count."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams, LTChar, LTFigure, LTImage, LTTextBox
+
+    boxes: list[_Box] = []
+    has_image: dict[int, bool] = {}
+    count = 0
+    for page_number, page in enumerate(
+        extract_pages(io.BytesIO(body), laparams=LAParams(), maxpages=max_pages), start=1
+    ):
+        count = page_number
+        has_image[page_number] = False
+        for item in page:
+            if isinstance(item, (LTFigure, LTImage)):
+                has_image[page_number] = True
+            if not isinstance(item, LTTextBox):
+                continue
+            text = _box_text(item.get_text())
+            if not text:
+                continue
+            sizes = Counter()
+            for line in item:
+                for char in line:
+                    if isinstance(char, LTChar):
+                        sizes[round(char.size * 2) / 2] += 1
+            size = sizes.most_common(1)[0][0] if sizes else 0.0
+            boxes.append(_Box(text, size, page_number, lines=len(list(item))))
+    return boxes, has_image, count
+
+
+def _drop_running_heads(boxes: list[_Box], page_count: int) -> list[_Box]:
+    """Page numbers and lines repeated on most pages (running heads, footers) are chrome."""
+    if page_count < 4:
+        return [box for box in boxes if not box.text.isdigit()]
+    pages_by_text: dict[str, set[int]] = {}
+    for box in boxes:
+        pages_by_text.setdefault(_DIGITS.sub("#", _norm(box.text)), set()).add(box.page)
+    repeated = {key for key, pages in pages_by_text.items() if len(pages) > page_count / 2}
+    return [
+        box
+        for box in boxes
+        if not box.text.isdigit() and _DIGITS.sub("#", _norm(box.text)) not in repeated
+    ]
+
+
+def _mark_headings_from_outline(boxes: list[_Box], outline: list[_OutlineEntry]) -> list[_Box]:
+    """Bookmarks are the author's own heading structure; find each one's box on its page."""
+    result = list(boxes)
+    for entry in outline:
+        wanted = _norm(entry.title)
+        if not wanted:
+            continue
+        matches = [
+            i
+            for i, box in enumerate(result)
+            if box.page == entry.page and box.kind == "text" and _norm(box.text).startswith(wanted)
+        ]
+        # the real heading is set larger than a running head repeating it
+        index = max(matches, key=lambda i: result[i].size, default=None)
+        heading = _Box(entry.title, 0.0, entry.page, 1, kind="heading", level=entry.level)
+        if index is None:
+            # not found as text (drawn as an image, or reworded): put it at the page start
+            index = next((i for i, box in enumerate(result) if box.page >= entry.page), len(result))
+            result.insert(index, heading)
+            continue
+        box = result[index]
+        rest = _box_text(box.text[len(entry.title) :]) if _norm(box.text) != wanted else ""
+        result[index : index + 1] = [heading] + (
+            [_Box(rest, box.size, box.page, 1)] if rest else []
+        )
+    return result
+
+
+def _mark_headings_from_fonts(boxes: list[_Box]) -> list[_Box]:
+    """Without bookmarks: short boxes set clearly larger than the body text are headings."""
+    weights = Counter()
+    for box in boxes:
+        if box.size > 0:
+            weights[box.size] += len(box.text)
+    if not weights:
+        return boxes
+    body_size = weights.most_common(1)[0][0]
+    candidates = [
+        box
+        for box in boxes
+        # size 0 is OCR text, which has no font to go by
+        if box.size > 0 and box.size >= body_size * 1.15 and len(box.text) <= 150 and box.lines <= 3
+    ]
+    ranks = {
+        size: rank for rank, size in enumerate(sorted({b.size for b in candidates}, reverse=True))
+    }
+    for box in candidates:
+        box.kind = "heading"
+        box.level = min(ranks[box.size] + 1, 3)
+    return boxes
+
+
+def _ocr_page(body: bytes, page: int, config: ParsingConfig) -> str:
+    from pdf2image import convert_from_bytes
+    from unstructured_pytesseract import image_to_string
+
+    images = convert_from_bytes(body, dpi=config.ocr_dpi, first_page=page, last_page=page)
+    return "\n\n".join(image_to_string(image, lang=config.ocr_languages) for image in images)
+
+
+def _ocr_blocks(
+    body: bytes, pages: list[int], config: ParsingConfig
+) -> tuple[list[_Box], list[str]]:
+    boxes: list[_Box] = []
+    warnings: list[str] = []
+    for count, page in enumerate(pages):
+        if count >= config.ocr_max_pages:
+            warnings.append(f"OCR stopped after {config.ocr_max_pages} scanned pages")
+            break
+        try:
+            text = _ocr_page(body, page, config)
+        except Exception as exc:  # tesseract/poppler missing or crashing: keep the text pages
+            logger.warning("OCR failed on page %s: %s", page, exc)
+            warnings.append(f"OCR failed on page {page}: {exc}")
+            continue
+        for paragraph in re.split(r"\n\s*\n", text):
+            paragraph = _box_text(paragraph)
+            if len(_norm(paragraph)) >= 2:
+                boxes.append(_Box(paragraph, 0.0, page, paragraph.count("\n") + 1))
+    return boxes, warnings
+
+
+def parse_pdf(body: bytes, url: str, config: ParsingConfig | None = None) -> ParsedDocument:
+    """Text, headings and page numbers of a PDF. Raises a DocumentParseError subclass for
+    broken, encrypted, too large or empty files."""
+    config = config or ParsingConfig()
+    reader = _open_reader(body)
+    page_count = len(reader.pages) if reader is not None else 0
+    if page_count > config.max_pdf_pages:
+        raise DocumentParseError(f"the PDF has {page_count} pages (limit {config.max_pdf_pages})")
+    try:
+        boxes, has_image, page_count = _extract_layout(body, config.max_pdf_pages)
+    except DocumentParseError:
+        raise
+    except Exception as exc:  # pdfminer has no common base class for its parse errors
+        if type(exc).__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError"):
+            raise EncryptedDocumentError(f"the PDF is encrypted ({exc})") from exc
+        raise DocumentParseError(f"the PDF text layer cannot be read: {exc}") from exc
+
+    chars_per_page = Counter()
+    for box in boxes:
+        chars_per_page[box.page] += len(box.text)
+    scanned = [
+        page
+        for page, image in sorted(has_image.items())
+        if image and chars_per_page[page] < config.ocr_min_chars_per_page
+    ]
+    warnings: list[str] = []
+    ocr_pages: list[int] = []
+    if scanned and config.ocr_enabled:
+        ocr_boxes, warnings = _ocr_blocks(body, scanned, config)
+        ocr_pages = sorted({box.page for box in ocr_boxes})
+        # a scanned page's few stray characters (a stamp, a page number) give way to OCR text
+        boxes = [box for box in boxes if box.page not in ocr_pages] + ocr_boxes
+        boxes.sort(key=lambda box: box.page)  # stable: keeps reading order within a page
+    elif scanned:
+        warnings.append(f"{len(scanned)} scanned page(s) skipped: OCR is off")
+
+    boxes = _drop_running_heads(boxes, page_count)
+    outline = _outline(reader) if reader is not None else []
+    boxes = (
+        _mark_headings_from_outline(boxes, outline) if outline else _mark_headings_from_fonts(boxes)
+    )
+    blocks = tuple(Block(box.kind, box.text, box.level, box.page) for box in boxes)  # type: ignore[arg-type]
+    if not any(block.kind != "heading" for block in blocks):
+        reason = "the PDF has no extractable text"
+        if scanned and config.ocr_enabled and not warnings:
+            reason += f" (OCR found none on {len(scanned)} image-only page(s))"
+        if warnings:
+            reason += f" ({'; '.join(warnings)})"
+        raise EmptyDocumentError(reason)
+
+    text = "\n".join(block.text for block in blocks)
+    title = (_metadata_title(reader) if reader is not None else "") or next(
+        (b.text for b in blocks if b.kind == "heading" and b.level == 1), ""
+    )
+    if not title:
+        title = next((b.text for b in blocks if len(b.text) <= 120), "") or url.rsplit("/", 1)[-1]
+    from pdfminer import __version__ as pdfminer_version
+
+    return ParsedDocument(
+        url=url,
+        content_type="pdf",
+        title=title,
+        language=detect_language(text),
+        blocks=blocks,
+        parser_version=f"{PDF_PARSER_VERSION}/pdfminer-{pdfminer_version}",
+        page_count=page_count,
+        ocr_pages=tuple(ocr_pages),
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,119 @@
+"""Writing a document's chunks: deterministic ids, so a re-run overwrites instead of adding."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+
+from rag.models import Chunk, ChunkVectors
+from rag.store.collections import DENSE, SPARSE
+
+logger = logging.getLogger(__name__)
+
+# fixed forever: changing it would orphan every point already stored
+POINT_NAMESPACE = uuid.UUID("6f1c1a52-3c1e-5b7a-9a57-1c0f5e0e2b41")
+
+
+def point_id(document_id: str, chunk_index: int) -> str:
+    """uuid5 of (document, chunk index): the same chunk slot always gets the same id."""
+    document_namespace = uuid.uuid5(POINT_NAMESPACE, str(document_id))
+    return str(uuid.uuid5(document_namespace, str(chunk_index)))
+
+
+def _document_filter(document_id: str, from_chunk: int | None = None):
+    from qdrant_client import models
+
+    must = [
+        models.FieldCondition(key="document_id", match=models.MatchValue(value=str(document_id)))
+    ]
+    if from_chunk is not None:
+        must.append(models.FieldCondition(key="chunk_index", range=models.Range(gte=from_chunk)))
+    return models.Filter(must=must)
+
+
+def upsert_document_chunks(
+    client,
+    collection: str,
+    document_id: str,
+    chunks: Sequence[Chunk],
+    vectors: Sequence[ChunkVectors],
+    *,
+    source_id: str = "",
+    extra_payload: dict | None = None,
+    batch_size: int = 128,
+) -> int:
+    """Write all chunks of one document, then delete its chunks numbered len(chunks) and up
+    (left from a longer earlier version). Running it twice leaves the same points."""
+    from qdrant_client import models
+
+    if len(chunks) != len(vectors):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+    points = []
+    for index, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True)):
+        named: dict = {
+            SPARSE: models.SparseVector(
+                indices=list(vector.sparse.indices), values=list(vector.sparse.values)
+            )
+        }
+        if vector.dense is not None:
+            named[DENSE] = list(vector.dense)
+        payload = {
+            **(extra_payload or {}),
+            "document_id": str(document_id),
+            "source_id": str(source_id),
+            "chunk_index": index,
+            "url": chunk.url,
+            "title": chunk.title,
+            "heading_path": list(chunk.heading_path),
+            "text": chunk.text,
+            "language": chunk.language,
+            "page": chunk.page,
+            "page_end": chunk.page_end,
+        }
+        points.append(
+            models.PointStruct(id=point_id(document_id, index), vector=named, payload=payload)
+        )
+    for start in range(0, len(points), batch_size):
+        client.upsert(collection, points=points[start : start + batch_size], wait=True)
+    client.delete(
+        collection,
+        points_selector=models.FilterSelector(filter=_document_filter(document_id, len(chunks))),
+        wait=True,
+    )
+    logger.debug("document %s: %s chunks in %s", document_id, len(chunks), collection)
+    return len(points)
+
+
+def delete_document(client, collection: str, document_id: str) -> None:
+    """Remove every chunk of a document (page gone, or now failing to parse)."""
+    from qdrant_client import models
+
+    client.delete(
+        collection,
+        points_selector=models.FilterSelector(filter=_document_filter(document_id)),
+        wait=True,
+    )
+
+
+def count_document_chunks(client, collection: str, document_id: str) -> int:
+    return client.count(collection, count_filter=_document_filter(document_id), exact=True).count
+
+
+def document_chunks(client, collection: str, document_id: str, limit: int = 10_000) -> list[dict]:
+    """The stored payloads of a document's chunks in chunk order (what retrieval returns)."""
+    payloads: list[dict] = []
+    offset = None
+    while len(payloads) < limit:
+        points, offset = client.scroll(
+            collection,
+            scroll_filter=_document_filter(document_id),
+            limit=min(256, limit - len(payloads)),
+            offset=offset,
+            with_payload=True,
+            with_vectors=False,
+        )
+        payloads.extend(point.payload or {} for point in points)
+        if offset is None:
+            break
+    return sorted(payloads, key=lambda payload: payload.get("chunk_index", 0))

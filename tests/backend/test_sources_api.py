@@ -1,0 +1,85 @@
+"""The sources/runs API: staff or token only; start, refuse a second, stop, read the log."""
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from backend.sources.models import CrawlLogEntry, CrawlRun, Source
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def source():
+    return Source.objects.create(name="Verein", start_urls="https://verein.example/")
+
+
+@pytest.fixture
+def staff_api():
+    user = User.objects.create_user("editor", password="pw", is_staff=True)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def no_dispatch(monkeypatch):
+    sent = []
+    monkeypatch.setattr("backend.sources.services.enqueue_on_commit", lambda *a: sent.append(a))
+    return sent
+
+
+@pytest.mark.parametrize("path", ["/api/v1/sources/", "/api/v1/runs/"])
+def test_anonymous_and_non_staff_are_refused(path):
+    assert APIClient().get(path).status_code in (401, 403)
+    user = User.objects.create_user("visitor", password="pw")
+    client = APIClient()
+    client.force_authenticate(user)
+    assert client.get(path).status_code == 403
+
+
+def test_create_source_validates_urls_and_patterns(staff_api):
+    response = staff_api.post(
+        "/api/v1/sources/",
+        {"name": "x", "start_urls": "ftp://nope", "exclude_patterns": "(["},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"start_urls", "exclude_patterns"}
+    response = staff_api.post(
+        "/api/v1/sources/", {"name": "ok", "start_urls": "https://ok.example/"}, format="json"
+    )
+    assert response.status_code == 201
+
+
+def test_crawl_start_conflict_and_stop(staff_api, source, no_dispatch):
+    started = staff_api.post(f"/api/v1/sources/{source.pk}/crawl/")
+    assert started.status_code == 202
+    run_id = started.json()["id"]
+    assert started.json()["status"] == "queued" and started.json()["trigger"] == "api"
+
+    again = staff_api.post(f"/api/v1/sources/{source.pk}/crawl/")
+    assert again.status_code == 409
+    assert again.json()["run"]["id"] == run_id
+
+    stopped = staff_api.post(f"/api/v1/runs/{run_id}/stop/")
+    assert stopped.status_code == 202
+    assert stopped.json()["status"] == "cancelled"  # still queued: stopped at once
+    assert staff_api.post(f"/api/v1/runs/{run_id}/stop/").status_code == 409
+
+
+def test_run_log_filters_by_outcome(staff_api, source):
+    run = CrawlRun.objects.create(source=source, status=CrawlRun.Status.FINISHED)
+    for outcome, reason in [("new", ""), ("skipped", "robots_disallowed"), ("failed", "http_500")]:
+        CrawlLogEntry.objects.create(
+            run=run,
+            url=f"https://verein.example/{outcome}",
+            outcome=outcome,
+            reason=reason,
+            at="2026-11-21T10:00:00Z",
+        )
+    body = staff_api.get(f"/api/v1/runs/{run.pk}/log/", {"outcome": "skipped"}).json()
+    assert body["count"] == 1
+    assert body["results"][0]["reason"] == "robots_disallowed"
+    assert staff_api.get("/api/v1/runs/", {"source": source.pk}).json()["count"] == 1

@@ -1,0 +1,235 @@
+"""Crawl throughput: a Lotse crawl against a bare Scrapy spider on the same local sites.
+
+    .venv/bin/python tests/bench/bench_crawl.py [--aspec PATH] [--pages 2000] [--concurrency 8]
+
+Prints a table; never fails on timing. Targets: Lotse's first crawl at least 0.8x the pages/s
+of bare Scrapy, and a recrawl of the unchanged site in at most 0.3x the first crawl's time.
+
+* Bare Scrapy: a minimal spider following every same-host <a href>, no delay, robots.txt
+  off, in its own process (CrawlerProcess), with the same concurrency settings as Lotse.
+* Lotse: the path a real crawl takes — ``execute_crawl`` of backend/sources/crawling.py
+  (crawl child process, page store, per-URL events into the CrawlRun and Documents) on the
+  embedded default (SQLite, embedded page store) in a temporary LOTSE_VAR_DIR. Only the
+  ingest dispatch is replaced by a counter, so indexing does not compete for the CPU.
+* Each site is served by its own process (tests/bench/sites.py). Times are wall clock from
+  the bench process, process start-up included, for both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.bench.sites import SiteProcess  # noqa: E402
+
+# Lotse runs Scrapy with at least this many requests in total (crawler.settings).
+LOTSE_MIN_TOTAL_CONCURRENCY = 16
+
+
+# -- bare Scrapy, in a child process ----------------------------------------------------------
+
+
+def bare_scrapy_child(start_url: str, concurrency: int) -> None:
+    """Crawl every same-host page linked from ``start_url``; print {"pages": n} as JSON."""
+    from urllib.parse import urlsplit
+
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    host = urlsplit(start_url).netloc
+    pages = Counter()
+
+    class BareSpider(scrapy.Spider):
+        name = "bare"
+        start_urls = [start_url]
+
+        def parse(self, response):
+            pages["n"] += 1
+            if not isinstance(response, scrapy.http.TextResponse):
+                return
+            for href in response.xpath("//a/@href").getall():
+                url = response.urljoin(href.strip()).split("#", 1)[0]
+                if urlsplit(url).netloc == host:
+                    yield scrapy.Request(url, callback=self.parse)
+
+    process = CrawlerProcess(
+        {
+            "LOG_LEVEL": "WARNING",
+            "ROBOTSTXT_OBEY": False,
+            "DOWNLOAD_DELAY": 0,
+            "CONCURRENT_REQUESTS": max(LOTSE_MIN_TOTAL_CONCURRENCY, concurrency),
+            "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+            "COOKIES_ENABLED": False,
+            "TELNETCONSOLE_ENABLED": False,
+        }
+    )
+    process.crawl(BareSpider)
+    process.start()
+    print(json.dumps({"pages": pages["n"]}))
+
+
+def run_bare_scrapy(start_url: str, concurrency: int) -> tuple[int, float]:
+    started = time.monotonic()
+    out = subprocess.run(
+        [sys.executable, __file__, "--bare-child", start_url, "--concurrency", str(concurrency)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    elapsed = time.monotonic() - started
+    return json.loads(out.stdout.strip().splitlines()[-1])["pages"], elapsed
+
+
+# -- Lotse, through Django's execute_crawl --------------------------------------------------
+
+
+def setup_django(var_dir: str) -> None:
+    # The embedded default, whatever this shell has set: no servers, a fresh var dir.
+    for name in ("DATABASE_URL", "MONGODB_URL", "QDRANT_URL", "CELERY_BROKER_URL", "REDIS_URL"):
+        os.environ.pop(name, None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "backend.settings.dev"
+    os.environ["LOTSE_VAR_DIR"] = var_dir
+    os.environ["CRAWLER_ALLOWED_NETWORKS"] = "127.0.0.1/32"
+    os.environ.setdefault("DEBUG", "false")  # DEBUG keeps every SQL query in memory
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+class IngestCounter:
+    """Stands in for enqueue_on_commit: counts what would have been sent, per task name."""
+
+    def __init__(self) -> None:
+        self.sent: Counter[str] = Counter()
+
+    def __call__(self, task_name: str, *args, **kwargs) -> None:
+        self.sent[str(task_name)] += 1
+
+
+def run_lotse(source, counter: IngestCounter) -> tuple[object, float, Counter]:
+    from backend.sources import crawling
+    from backend.sources.models import CrawlRun
+
+    counter.sent.clear()
+    run = CrawlRun.objects.create(source=source, trigger=CrawlRun.Trigger.CLI)
+    started = time.monotonic()
+    run = crawling.execute_crawl(run.pk)
+    elapsed = time.monotonic() - started
+    return run, elapsed, Counter(counter.sent)
+
+
+def lotse_source(name: str, start_url: str, concurrency: int):
+    from backend.sources.models import Source
+
+    return Source.objects.create(
+        name=name,
+        start_urls=start_url,
+        download_delay=0,
+        concurrency_per_host=concurrency,
+        max_depth=100,
+        max_pages=100_000,
+    )
+
+
+# -- the table ----------------------------------------------------------------------------
+
+
+def bench_site(label: str, site_args: list[str], concurrency: int, counter) -> dict:
+    from workers.names import Task
+
+    with SiteProcess(*site_args) as site:
+        start = site.base + "/"
+        bare_pages, bare_s = run_bare_scrapy(start, concurrency)
+        source = lotse_source(label, start, concurrency)
+        first, first_s, _ = run_lotse(source, counter)
+        again, again_s, sent = run_lotse(source, counter)
+    for run in (first, again):
+        if run.status != "finished" or not run.complete:
+            print(f"  note: {label} run {run.pk} ended {run.status} ({run.finish_reason})")
+    return {
+        "site": label,
+        "pages": first.fetched,
+        "bare_pages": bare_pages,
+        "bare_rate": bare_pages / bare_s,
+        "first_rate": first.fetched / first_s,
+        "first_s": first_s,
+        "recrawl_s": again_s,
+        "recrawl_unchanged": again.unchanged,
+        "recrawl_ingest": sent[str(Task.INGEST_DOCUMENT)],
+    }
+
+
+def print_table(rows: list[dict]) -> None:
+    header = (
+        f"{'site':<12} {'pages':>6} {'bare scrapy p/s':>16} {'lotse first p/s':>16} "
+        f"{'ratio':>6} {'lotse recrawl s':>16} {'recrawl/first':>14}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r['site']:<12} {r['pages']:>6} {r['bare_rate']:>16.1f} {r['first_rate']:>16.1f} "
+            f"{r['first_rate'] / r['bare_rate']:>6.2f} {r['recrawl_s']:>16.2f} "
+            f"{r['recrawl_s'] / r['first_s']:>14.2f}"
+        )
+    print()
+    for r in rows:
+        print(
+            f"{r['site']}: bare scrapy fetched {r['bare_pages']} pages; lotse first crawl "
+            f"{r['first_s']:.2f}s; recrawl: {r['recrawl_unchanged']} unchanged pages, "
+            f"{r['recrawl_ingest']} ingest tasks would have been enqueued (expected 0)"
+        )
+    print("targets: ratio >= 0.80 (first crawl vs bare scrapy), recrawl/first <= 0.30")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--aspec", default=str(REPO.parent / "shared/data/sites/aspec"))
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--bare-child", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_child:
+        bare_scrapy_child(args.bare_child, args.concurrency)
+        return
+
+    var_dir = tempfile.mkdtemp(prefix="lotse-bench-")
+    setup_django(var_dir)
+    from backend.sources import crawling
+
+    counter = IngestCounter()
+    # Ingest and delete tasks are counted, not sent: this measures the crawl, not indexing.
+    crawling.enqueue_on_commit = counter
+    print(
+        f"concurrency {args.concurrency}, download delay 0; Lotse ingest dispatch replaced by "
+        f"a counter (no indexing); Lotse on the embedded stores in {var_dir}"
+    )
+    print()
+
+    sites = [("generated", ["generated", "--pages", str(args.pages)])]
+    aspec = Path(args.aspec)
+    if aspec.is_dir():
+        sites.insert(0, ("aspec", ["static", "--root", str(aspec.resolve())]))
+    else:
+        print(f"note: {aspec} is not here; the aspec site is skipped")
+    rows = [bench_site(label, site_args, args.concurrency, counter) for label, site_args in sites]
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

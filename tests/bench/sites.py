@@ -1,0 +1,141 @@
+"""Local websites for crawl benchmarks, each served by its own process on 127.0.0.1.
+
+``python -m tests.bench.sites generated --pages 2000`` or ``... static --root DIR`` starts a
+threaded http.server and prints its port on the first line of stdout. A separate process
+keeps the server's work off the GIL of whoever measures the crawl.
+
+The generated site: ``/`` and ``/page/<n>``, each with a title, a few paragraphs and ten
+links (the next page plus nine chosen by a fixed hash, so every page is reachable and every
+run crawls the same graph). Bodies never change; each carries an ETag and a matching
+If-None-Match gets a 304, so a recrawl transfers no bodies.
+
+The static site: files under a folder via SimpleHTTPRequestHandler, which sends
+Last-Modified and answers a matching If-Modified-Since with 304 (Python 3.7+).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import subprocess
+import sys
+from functools import partial
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+LINKS_PER_PAGE = 10
+WORDS = (
+    "harbour pilot channel buoy tide chart beacon vessel anchor current depth course "
+    "signal lantern quay berth helm starboard port ballast keel rudder compass"
+).split()
+
+
+def page_number(pages: int, page: int, i: int) -> int:
+    digest = hashlib.sha256(f"{page}:{i}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % pages
+
+
+def page_body(pages: int, page: int) -> bytes:
+    links = [(page + 1) % pages] + [page_number(pages, page, i) for i in range(9)]
+    anchors = "".join(f'<li><a href="/page/{n}">Page {n}</a></li>' for n in links)
+    paragraphs = "".join(
+        "<p>" + " ".join(WORDS[(page * 7 + p * 3 + w) % len(WORDS)] for w in range(60)) + "</p>"
+        for p in range(4)
+    )
+    return (
+        f"<!doctype html><html><head><title>Page {page}</title></head><body>"
+        f"<h1>Page {page}</h1>{paragraphs}<ul>{anchors}</ul></body></html>"
+    ).encode()
+
+
+class GeneratedHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real web server would
+    pages = 2000
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == "/":
+            page = 0
+        elif path.startswith("/page/") and path[6:].isdigit() and int(path[6:]) < self.pages:
+            page = int(path[6:])
+        else:
+            self._send(404, b"not found", "text/plain", None)
+            return
+        body = page_body(self.pages, page)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if self.headers.get("If-None-Match") == etag:
+            self._send(304, b"", None, etag)
+        else:
+            self._send(200, body, "text/html; charset=utf-8", etag)
+
+    def _send(self, status: int, body: bytes, content_type: str | None, etag: str | None) -> None:
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        if etag:
+            self.send_header("ETag", etag)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+class QuietStaticHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+def serve(handler) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+class SiteProcess:
+    """A site in a child process; ``base`` is its URL. Use as a context manager."""
+
+    def __init__(self, *args: str):
+        self.args = args
+        self.process: subprocess.Popen | None = None
+        self.base = ""
+
+    def __enter__(self) -> SiteProcess:
+        repo = Path(__file__).resolve().parents[2]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.bench.sites", *self.args],
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        port = self.process.stdout.readline().strip()
+        if not port.isdigit():
+            self.process.kill()
+            raise RuntimeError(f"site process did not start: {port!r}")
+        self.base = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="kind", required=True)
+    generated = sub.add_parser("generated")
+    generated.add_argument("--pages", type=int, default=2000)
+    static = sub.add_parser("static")
+    static.add_argument("--root", required=True)
+    args = parser.parse_args(argv)
+    if args.kind == "generated":
+        serve(type("Handler", (GeneratedHandler,), {"pages": args.pages}))
+    else:
+        serve(partial(QuietStaticHandler, directory=args.root))
+
+
+if __name__ == "__main__":
+    main()

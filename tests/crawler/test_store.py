@@ -1,0 +1,103 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from crawler.store import INLINE_BODY_MAX, ChangeKind, PageStoreConfig, open_page_store
+
+URL = "https://example.org/a?utm_source=x"
+KEY = "https://example.org/a"
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = open_page_store(PageStoreConfig(url="", database="lotse", path=str(tmp_path / "ps")))
+    store.ensure_indexes()
+    yield store
+    store.close()
+
+
+def record(store, body, **kwargs):
+    kwargs.setdefault("source_id", "s1")
+    kwargs.setdefault("status", 200)
+    return store.record_fetch(URL, body=body, content_type="text/html", **kwargs)
+
+
+def test_unknown_url(store):
+    assert store.get_page(URL) is None
+    assert store.load_body(URL) is None
+    assert store.mark_gone(URL, status=404) is False
+
+
+def test_new_changed_unchanged(store):
+    t0 = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    assert record(store, b"<p>one</p>", etag='"v1"', now=t0, title="One") is ChangeKind.NEW
+    t1 = t0 + timedelta(hours=1)
+    assert record(store, b"<p>one</p>", etag='"v1"', now=t1) is ChangeKind.UNCHANGED
+    t2 = t0 + timedelta(hours=2)
+    assert record(store, b"<p>two</p>", etag='"v2"', now=t2) is ChangeKind.CHANGED
+
+    page = store.get_page(KEY)
+    assert page.url == KEY
+    assert page.etag == '"v2"'
+    assert page.first_seen == t0.replace(microsecond=123000)  # stores keep milliseconds
+    assert page.last_seen == page.last_changed == t2.replace(microsecond=123000)
+    assert page.sources == ("s1",)
+    assert store.load_body(URL) == b"<p>two</p>"
+
+
+def test_not_modified_keeps_body_and_validators(store):
+    record(store, b"body", etag='"v1"', last_modified="Mon, 01 Jan 2026 00:00:00 GMT")
+    kind = store.record_fetch(URL, source_id="s1", status=304, not_modified=True, run_id="r2")
+    assert kind is ChangeKind.UNCHANGED
+    page = store.get_page(URL)
+    assert (page.status, page.etag, page.run_id) == (200, '"v1"', "r2")
+    assert page.last_modified == "Mon, 01 Jan 2026 00:00:00 GMT"
+    assert store.load_body(URL) == b"body"
+
+
+def test_not_modified_without_a_copy_is_an_error(store):
+    with pytest.raises(ValueError, match="no copy"):
+        store.record_fetch(URL, source_id="s1", status=304, not_modified=True)
+
+
+def test_large_bodies_live_in_blob_files(store, tmp_path):
+    big = b"%PDF-1.4 " + b"x" * (INLINE_BODY_MAX + 1)
+    assert record(store, big) is ChangeKind.NEW
+    blobs = list((tmp_path / "ps" / "blobs").iterdir())
+    assert len(blobs) == 1
+    assert store.load_body(URL) == big
+    # A changed page no longer needs the old blob.
+    record(store, b"small now")
+    assert list((tmp_path / "ps" / "blobs").iterdir()) == []
+    assert store.load_body(URL) == b"small now"
+
+
+def test_gone_and_back(store):
+    record(store, b"body", run_id="r1")
+    assert store.mark_gone(URL, status=410, run_id="r2") is True
+    assert store.mark_gone(URL, status=410) is False
+    assert store.get_page(URL).gone
+    assert store.load_body(URL) is None
+    assert store.urls_seen_for_source("s1") == set()
+    assert record(store, b"body") is ChangeKind.NEW
+
+
+def test_urls_by_source_and_run(store):
+    store.record_fetch("https://e.org/1", source_id="s1", status=200, body=b"1", run_id="r1")
+    store.record_fetch("https://e.org/2", source_id="s1", status=200, body=b"2", run_id="r1")
+    store.record_fetch("https://e.org/3", source_id="s2", status=200, body=b"3", run_id="r9")
+    store.record_fetch("https://e.org/1", source_id="s1", status=200, body=b"1", run_id="r2")
+    assert store.urls_seen_for_source("s1") == {"https://e.org/1", "https://e.org/2"}
+    assert store.urls_seen_for_source("s1", run_id="r2") == {"https://e.org/1"}
+    assert store.urls_not_seen_in_run("s1", "r2") == {"https://e.org/2"}
+    assert store.urls_seen_for_source("s2") == {"https://e.org/3"}
+
+
+def test_store_survives_reopening(tmp_path):
+    config = PageStoreConfig(url="", database="lotse", path=str(tmp_path / "ps"))
+    first = open_page_store(config)
+    first.record_fetch(URL, source_id="s1", status=200, body=b"kept")
+    first.close()
+    second = open_page_store(config)
+    assert second.load_body(URL) == b"kept"
+    second.close()
