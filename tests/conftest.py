@@ -51,14 +51,16 @@ def redis_url() -> str:
 
 @pytest.fixture
 def start_worker(tmp_path):
-    """start_worker(broker_url, queues=..., extra_env=...) -> a running Celery worker process
-    sharing the test database; stopped after the test."""
+    """start_worker(broker_url, queues=..., extra_env=..., purge=True) -> a running Celery
+    worker process sharing the test database; stopped after the test. ``purge`` first deletes
+    the queues, so the worker sees only this test's messages."""
     from tests.worker_process import WorkerProcess, purge_queues
 
     started: list[WorkerProcess] = []
 
-    def start(broker_url: str, **kwargs) -> WorkerProcess:
-        purge_queues(broker_url)
+    def start(broker_url: str, *, purge: bool = True, **kwargs) -> WorkerProcess:
+        if purge:
+            purge_queues(broker_url)
         worker = WorkerProcess(broker_url, tmp_path / f"worker-{len(started)}.log", **kwargs)
         started.append(worker)
         worker.start()

@@ -29,17 +29,18 @@ def database_url_for_subprocess() -> str:
 
 
 def purge_queues(broker_url: str) -> None:
-    """Drop messages left by earlier runs, so this worker sees only this test's tasks."""
-    from kombu import Connection, Queue
+    """Delete Lotse's queues (messages and bindings left by earlier runs); workers redeclare."""
+    from kombu import Connection
 
+    from workers.app import app
     from workers.names import ALL_QUEUES
 
     with Connection(broker_url, connect_timeout=5) as conn:
         channel = conn.default_channel
         for name in ALL_QUEUES:
-            bound = Queue(name, durable=True)(channel)
-            bound.declare()
-            bound.purge()
+            queue = app.amqp.queues[name](channel)
+            queue.declare()
+            queue.delete()
 
 
 class WorkerProcess:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from kombu import Exchange
 from kombu import Queue as KombuQueue
 
 from workers.names import (
@@ -50,7 +51,14 @@ def base_config() -> dict:
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         # Redis redelivers unacknowledged messages after this: longer than any task may run.
         "broker_transport_options": {"visibility_timeout": longest_task + 600},
-        "task_queues": [KombuQueue(name, durable=True) for name in ALL_QUEUES],
+        # Each queue its own direct exchange and routing key, so the bindings operators see in
+        # RabbitMQ name the queue they feed (tests/workers: a message reaches only its queue).
+        "task_queues": [
+            KombuQueue(name, Exchange(name, type="direct"), routing_key=name, durable=True)
+            for name in ALL_QUEUES
+        ],
+        "task_default_exchange": Queue.MAIN,
+        "task_default_routing_key": Queue.MAIN,
         "task_default_queue": Queue.MAIN,
         "task_routes": {name: {"queue": queue} for name, queue in TASK_QUEUES.items()},
         "task_ignore_result": True,  # results live in the database rows the tasks change

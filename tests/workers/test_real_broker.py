@@ -41,3 +41,32 @@ def test_probe_names_the_queue_without_a_worker(rabbitmq_url, start_worker):
     assert result.returncode != 0
     assert "no worker answered on queue 'rag'" in result.stderr
     assert "NO ANSWER" in result.stdout
+
+
+@pytest.mark.parametrize("broker", ["rabbitmq_url", "redis_url"])
+def test_a_message_reaches_only_its_own_queue(request, broker):
+    from kombu import Connection
+
+    from tests.worker_process import purge_queues
+    from workers.app import app
+    from workers.names import Task
+
+    broker_url = request.getfixturevalue(broker)
+    purge_queues(broker_url)
+    with Connection(broker_url, connect_timeout=5) as conn:
+        channel = conn.default_channel
+        queues = {name: app.amqp.queues[name](channel) for name in ("main", "crawler", "rag")}
+        for queue in queues.values():
+            queue.declare()
+        app.send_task(Task.PROBE_RAG, args=["x"], queue="rag", connection=conn)
+        counts = {name: drain(queue) for name, queue in queues.items()}
+        purge_queues(broker_url)
+    assert counts == {"main": 0, "crawler": 0, "rag": 1}
+
+
+def drain(queue) -> int:
+    """Take every message off ``queue`` and count them (works on every kombu transport)."""
+    count = 0
+    while queue.get(no_ack=True) is not None:
+        count += 1
+    return count
