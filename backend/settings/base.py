@@ -60,10 +60,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
-    "backend.ops",
     "backend.sources",
     "backend.documents",
     "backend.chat",
+    # last: its post_migrate hook gives the roles the permissions of the apps above
+    "backend.ops",
 ]
 
 MIDDLEWARE = [

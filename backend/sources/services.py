@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from backend.sources.models import CrawlRun, Source
 from workers.dispatch import enqueue_on_commit
@@ -120,3 +121,55 @@ def fail_abandoned_runs(*, queued_for: timedelta, silent_for: timedelta) -> int:
         error="The crawl stopped reporting progress: its worker probably died. Start it again.",
     )
     return lost + dead
+
+
+# Reason codes of the scope check, in the editor's words (the per-URL log uses the same codes).
+SCOPE_EXPLANATIONS = {
+    "in_scope": _(
+        "In scope: a crawl of this source fetches it when it finds a link to it within the "
+        "maximum link depth (or it is a start URL or in a sitemap)."
+    ),
+    "not_http": _("Not an http(s) URL."),
+    "out_of_scope_domain": _("Its host is not one of the source's allowed domains."),
+    "excluded_pattern": _("An exclude pattern matches it."),
+    "not_included": _("Include patterns are set and none matches it."),
+    "too_deep": _("It is further from a start URL than the maximum link depth."),
+}
+
+
+def explain_url(source: Source, url: str) -> dict:
+    """Whether a crawl of ``source`` would fetch ``url``, and why (for the "test a URL" tool)."""
+    from backend.documents.models import Document, url_key
+    from backend.sources.crawling import crawl_config_for
+    from crawler import netguard
+    from crawler.scope import InvalidURL, Scope
+
+    config = crawl_config_for(CrawlRun(source=source))
+    scope = Scope.from_config(config)
+    try:
+        normalised = scope.normalize(url.strip())
+    except InvalidURL:
+        return {
+            "url": url,
+            "normalised": "",
+            "in_scope": False,
+            "reason": "not_http",
+            "explanation": SCOPE_EXPLANATIONS["not_http"],
+            "network": "",
+            "document": None,
+        }
+    reason = scope.check(normalised, depth=0).value
+    host = urlsplit(normalised).hostname or ""
+    guard = netguard.NetGuard(config.allowed_networks, resolver=netguard.resolve_host)
+    decision = guard.check(host) if host else None
+    network_ok = bool(decision and decision.allowed)
+    document = Document.objects.filter(source=source, url_hash=url_key(normalised)).first()
+    return {
+        "url": url,
+        "normalised": normalised,
+        "in_scope": reason == "in_scope" and network_ok,
+        "reason": reason,
+        "explanation": SCOPE_EXPLANATIONS.get(reason, reason),
+        "network": "" if network_ok else (decision.reason if decision else "no host"),
+        "document": document,
+    }
