@@ -1,6 +1,11 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from backend.ops.models import QueueProbe
+
+admin.site.site_header = _("Lotse administration")
+admin.site.site_title = _("Lotse")
+admin.site.index_title = _("Sources, crawls, index and conversations")
 
 
 @admin.register(QueueProbe)

@@ -173,7 +173,19 @@ class CrawlRunAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "trigger", "source", "created_at")
     search_fields = ("source__name", "error")
-    readonly_fields = [field.name for field in CrawlRun._meta.fields] + ["log_link"]
+    # Status and counters are shown live above the form (change_form.html polls them).
+    fields = (
+        "source",
+        "trigger",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "complete",
+        "finish_reason",
+        "error",
+        "stop_requested",
+    )
+    readonly_fields = fields
     list_select_related = ("source",)
     actions = ["stop"]
     change_form_template = "admin/sources/crawlrun/change_form.html"
@@ -242,7 +254,7 @@ class CrawlRunAdmin(admin.ModelAdmin):
 @admin.register(CrawlLogEntry)
 class CrawlLogEntryAdmin(admin.ModelAdmin):
     list_display = ("url", "outcome", "reason", "http_status", "content_type", "depth", "at")
-    list_filter = ("outcome", "run__source", "http_status")
+    list_filter = ("outcome", "reason", "run__source", "http_status")
     search_fields = ("url", "reason")
     readonly_fields = [field.name for field in CrawlLogEntry._meta.fields]
     list_select_related = ("run",)
