@@ -6,5 +6,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("backend.sources.api.urls")),
+    path("api/", include("backend.chat.api.urls")),
     path("", include("backend.ops.urls")),
 ]

@@ -71,7 +71,12 @@ def base_config() -> dict:
                 "task": Task.SCHEDULE_CRAWLS,
                 "schedule": SCHEDULE_INTERVAL_S,
                 "options": {"queue": Queue.MAIN, "expires": SCHEDULE_INTERVAL_S - 30},
-            }
+            },
+            "delete-old-chats": {
+                "task": Task.DELETE_OLD_CHATS,
+                "schedule": 24 * 3600,
+                "options": {"queue": Queue.MAIN, "expires": 3600},
+            },
         },
         "timezone": settings.TIME_ZONE,
     }

@@ -14,7 +14,7 @@ import queue
 import threading
 from dataclasses import dataclass, field
 
-from workers.names import ALL_QUEUES
+from workers.names import ALL_QUEUES, queue_of
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,25 @@ class InProcessWorker:
             timer.start()
         else:
             self._lanes[queue_name].jobs.put(job)
+
+    def start_beat(self, *, first_delay: float = 60.0) -> None:
+        """Run the Celery beat schedule (workers/app.py) in a timer thread: the embedded
+        default has no beat process. Each entry first fires ``first_delay`` seconds after
+        start, then at its interval."""
+        from workers.app import app
+
+        for name, entry in app.conf.beat_schedule.items():
+            self._schedule(name, entry["task"], float(entry["schedule"]), first_delay)
+
+    def _schedule(self, name: str, task_name: str, interval: float, delay: float) -> None:
+        def fire() -> None:
+            self.submit(task_name, queue_of(task_name), (), {})
+            self._schedule(name, task_name, interval, interval)
+
+        timer = threading.Timer(delay, fire)
+        timer.name = f"lotse-beat-{name}"
+        timer.daemon = True
+        timer.start()
 
     def alive(self) -> dict[str, bool]:
         return {n: bool(lane.thread and lane.thread.is_alive()) for n, lane in self._lanes.items()}

@@ -17,6 +17,7 @@ class Task:
     PROBE_CRAWLER = "lotse.crawler.probe"
     PROBE_RAG = "lotse.rag.probe"
     SCHEDULE_CRAWLS = "lotse.main.schedule_crawls"
+    DELETE_OLD_CHATS = "lotse.main.delete_old_chats"
     CRAWL_SOURCE = "lotse.crawler.crawl_source"
     INGEST_DOCUMENT = "lotse.rag.ingest_document"
     DELETE_DOCUMENT = "lotse.rag.delete_document"
@@ -27,6 +28,7 @@ TASK_QUEUES: dict[str, str] = {
     Task.PROBE_CRAWLER: Queue.CRAWLER,
     Task.PROBE_RAG: Queue.RAG,
     Task.SCHEDULE_CRAWLS: Queue.MAIN,
+    Task.DELETE_OLD_CHATS: Queue.MAIN,
     Task.CRAWL_SOURCE: Queue.CRAWLER,
     Task.INGEST_DOCUMENT: Queue.RAG,
     Task.DELETE_DOCUMENT: Queue.RAG,

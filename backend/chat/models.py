@@ -53,6 +53,13 @@ class Message(models.Model):
     sources = models.JSONField(_("sources"), default=list, blank=True)
     # {"retrieval_ms": ..., "first_token_ms": ..., "total_ms": ...}
     timings = models.JSONField(_("timings"), default=dict, blank=True)
+    # assistant messages: the standalone query searched (a follow-up rewritten), every
+    # passage retrieved with its score (why an answer was or was not given), the model used
+    # and, for outcome "error", the error code
+    query = models.TextField(_("search query"), blank=True)
+    retrieved = models.JSONField(_("retrieved passages"), default=list, blank=True)
+    model = models.CharField(_("model"), max_length=100, blank=True)
+    error = models.CharField(_("error"), max_length=50, blank=True)
     prompt_tokens = models.PositiveIntegerField(_("prompt tokens"), default=0)
     completion_tokens = models.PositiveIntegerField(_("completion tokens"), default=0)
     created_at = models.DateTimeField(_("sent"), auto_now_add=True, db_index=True)
@@ -83,3 +90,50 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_rating_display()}: {self.comment[:60]}"
+
+
+class ChatTexts(models.Model):
+    """What editors may change without a deploy, per language. Empty fields use the defaults."""
+
+    class Language(models.TextChoices):
+        GERMAN = "de", _("German")
+        ENGLISH = "en", _("English")
+
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, unique=True)
+    greeting = models.TextField(
+        _("greeting"), blank=True, help_text=_("Shown when the chat opens. Empty: the default.")
+    )
+    suggested_questions = models.TextField(
+        _("suggested questions"),
+        blank=True,
+        help_text=_("One per line; shown as buttons on the start screen."),
+    )
+    dont_know = models.TextField(
+        _('"I don\'t know" answer'),
+        blank=True,
+        help_text=_(
+            "The answer when the website has nothing on a question (the contact hint is "
+            "added). Empty: the default."
+        ),
+    )
+    system_prompt = models.TextField(
+        _("system prompt"),
+        blank=True,
+        help_text=_(
+            "The rules for the language model. Empty: the default, which answers only from the "
+            "numbered sources and cites them. Keep those rules if you change it."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("chat texts")
+        verbose_name_plural = _("chat texts")
+        ordering = ["language"]
+
+    def __str__(self) -> str:
+        return self.get_language_display()
+
+    @property
+    def suggested_question_list(self) -> list[str]:
+        return [line.strip() for line in self.suggested_questions.splitlines() if line.strip()]

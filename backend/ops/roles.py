@@ -19,7 +19,12 @@ EDITOR_PERMISSIONS = {
         "crawllogentry": ("view",),
     },
     "documents": {"document": ("change", "view")},  # change = re-index
-    "chat": {"conversation": ("view",), "message": ("view",), "feedback": ("view",)},
+    "chat": {
+        "conversation": ("view",),
+        "message": ("view",),
+        "feedback": ("view",),
+        "chattexts": ("add", "change", "view"),
+    },
 }
 
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "backend.sources",
     "backend.documents",
     "backend.chat",
+    "backend.insights",
     # last: its post_migrate hook gives the roles the permissions of the apps above
     "backend.ops",
 ]
@@ -86,7 +87,8 @@ WSGI_APPLICATION = None
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # project-wide overrides (the admin index with Lotse's own pages)
+        "DIRS": [BASE_DIR / "backend" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -161,6 +163,69 @@ CRAWLER_TIME_LIMIT = envint("CRAWLER_TIME_LIMIT", 3 * 3600, minimum=10)
 CRAWLER_MAX_RESPONSE_MB = envint("CRAWLER_MAX_RESPONSE_MB", 50, minimum=1)
 CRAWLER_REQUEST_TIMEOUT = envfloat("CRAWLER_REQUEST_TIMEOUT", 30.0, minimum=1.0)
 
+# --- Chat ------------------------------------------------------------------------------------
+# The language model: any OpenAI-compatible endpoint. No key: extractive answers from the
+# best passages, with the same citations.
+OPENAI_API_KEY = envstr("OPENAI_API_KEY", "")
+OPENAI_BASE_URL = envstr("OPENAI_BASE_URL", "")
+# Azure OpenAI instead: the resource URL and API version; CHAT_MODEL is then the deployment.
+AZURE_OPENAI_ENDPOINT = envstr("AZURE_OPENAI_ENDPOINT", "")
+AZURE_OPENAI_API_VERSION = envstr("AZURE_OPENAI_API_VERSION", "2024-10-21")
+CHAT_MODEL = envstr("CHAT_MODEL", "gpt-4o-mini")
+CHAT_TEMPERATURE = envfloat("CHAT_TEMPERATURE", 0.1, minimum=0.0)
+CHAT_MAX_ANSWER_TOKENS = envint("CHAT_MAX_ANSWER_TOKENS", 800, minimum=50)
+# Seconds to connect and between two streamed pieces; slower counts as down (one retry).
+CHAT_LLM_TIMEOUT = envfloat("CHAT_LLM_TIMEOUT", 30.0, minimum=1.0)
+# Passages retrieved per question, and the score below which a passage is not relevant.
+CHAT_TOP_K = envint("CHAT_TOP_K", 6, minimum=1)
+# Relevance is judged on the BM25 score (CHAT_MIN_SCORE) and, with dense embeddings, the
+# cosine similarity (CHAT_MIN_DENSE_SCORE); either one high enough counts.
+CHAT_MIN_SCORE = envfloat("CHAT_MIN_SCORE", 1.0, minimum=0.0)
+CHAT_MIN_DENSE_SCORE = envfloat("CHAT_MIN_DENSE_SCORE", 0.4, minimum=0.0)
+# Earlier question/answer pairs used for follow-ups.
+CHAT_HISTORY_TURNS = envint("CHAT_HISTORY_TURNS", 3, minimum=0)
+CHAT_MAX_MESSAGE_CHARS = envint("CHAT_MAX_MESSAGE_CHARS", 1000, minimum=20)
+# Appended to "I don't know", e.g. "info@verein.example or 030 1234567".
+CHAT_CONTACT_HINT = envstr("CHAT_CONTACT_HINT", "")
+# System prompts by language, {"de": "...", "en": "..."}; a missing one uses the default in
+# rag/answer/prompt.py. Set in a settings module, not the environment (an admin editor is next).
+CHAT_SYSTEM_PROMPTS: dict[str, str] = {}
+# Questions per minute per visitor (anonymised IP) and per conversation; 0 switches off.
+CHAT_RATE_LIMIT_PER_IP = envint("CHAT_RATE_LIMIT_PER_IP", 20, minimum=0)
+CHAT_RATE_LIMIT_PER_CONVERSATION = envint("CHAT_RATE_LIMIT_PER_CONVERSATION", 10, minimum=0)
+# Conversations older than this many days are deleted (`manage.py delete_old_chats`); 0 keeps.
+CHAT_RETENTION_DAYS = envint("CHAT_RETENTION_DAYS", 90, minimum=0)
+
+# Rate-limit counters: shared through Redis when there is one, else per process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "lotse",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# OpenAPI schema at /api/schema/, browsable at /api/schema/docs/.
+INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Lotse API",
+    "DESCRIPTION": "Crawl sources, crawls, and the public chat. See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files come from this server (the sidecar package), never from a CDN
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # the chat endpoints are async Django views, described by hand
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "backend.chat.api.schema.add_chat_paths",
+    ],
+}
+
 # --- Health checks ---------------------------------------------------------------------------
 # Every /readyz probe gives up after this many seconds, so the endpoint never hangs.
 HEALTH_CHECK_TIMEOUT = envfloat("LOTSE_HEALTH_TIMEOUT", 3.0, minimum=0.1)
@@ -189,6 +254,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 # --- Logging: one line per record; LOG_FORMAT=json for log collectors ----------------------
@@ -221,6 +287,7 @@ def logging_config(level: str, log_format: str, stream: str = "ext://sys.stderr"
         "loggers": {
             "django.db.backends": {"level": "INFO"},
             "httpx": {"level": "WARNING"},
+            "httpx2": {"level": "WARNING"},
             # uvicorn installs its own handlers; django.setup() runs after it and takes them
             # over here.
             "uvicorn.error": {"handlers": ["console"], "level": level, "propagate": False},

@@ -83,3 +83,22 @@ def test_base_config_is_safe_for_killed_workers():
     for name in TASK_QUEUES:
         task = app.tasks[name]
         assert task.time_limit and task.soft_time_limit, name
+
+
+def test_embedded_beat_fires_the_schedule(monkeypatch):
+    from workers.app import app
+
+    worker = InProcessWorker()
+    fired = []
+    monkeypatch.setattr(worker, "submit", lambda name, queue, args, kwargs: fired.append(name))
+    monkeypatch.setitem(
+        app.conf.beat_schedule,
+        "start-due-crawls",
+        {"task": Task.SCHEDULE_CRAWLS, "schedule": 0.1, "options": {}},
+    )
+    worker.start_beat(first_delay=0.05)
+    import time
+
+    time.sleep(0.5)
+    assert fired.count(Task.SCHEDULE_CRAWLS) >= 3
+    assert fired.count(Task.DELETE_OLD_CHATS) == 1  # once at start, then daily

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from backend.chat.services import delete_old_conversations
 from backend.ops.services import stamp_probe
 from backend.sources.services import fail_abandoned_runs, start_due_crawls
 from workers.app import app
@@ -31,3 +32,10 @@ def schedule_crawls() -> int:
         queued_for=timedelta(hours=2), silent_for=timedelta(seconds=hard_limit + 900)
     )
     return start_due_crawls()
+
+
+@app.task(name=Task.DELETE_OLD_CHATS, **time_limits(Queue.MAIN))
+def delete_old_chats() -> int:
+    """Delete conversations older than CHAT_RETENTION_DAYS. Idempotent: a second run finds
+    nothing old enough."""
+    return delete_old_conversations()

@@ -37,6 +37,7 @@ class Command(BaseCommand):
             from workers.inprocess import get_worker
 
             get_worker().start()
+            get_worker().start_beat()  # crawl schedules and chat retention
         self._banner(host, port)
         uvicorn.run(
             "backend.asgi:application",

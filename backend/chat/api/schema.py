@@ -1,0 +1,173 @@
+"""The chat endpoints in the OpenAPI schema.
+
+drf-spectacular documents DRF views only; the chat views are plain async Django views (DRF
+cannot stream from async code), so a post-processing hook adds them by hand.
+"""
+
+from __future__ import annotations
+
+ERROR = {"$ref": "#/components/schemas/ChatError"}
+JSON_ERROR = {"application/json": {"schema": ERROR}}
+
+CHAT_REQUEST = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {
+        "message": {"type": "string", "description": "The visitor's question."},
+        "conversation_id": {
+            "type": "string",
+            "format": "uuid",
+            "nullable": True,
+            "description": "Continue this conversation; omit to start a new one.",
+        },
+        "stream": {
+            "type": "boolean",
+            "default": True,
+            "description": "true: Server-Sent Events; false: one JSON object.",
+        },
+        "language": {
+            "type": "string",
+            "enum": ["de", "en"],
+            "description": "Language to assume when the question does not show it.",
+        },
+        "sources": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1},
+            "maxItems": 50,
+            "description": "Search only these crawl sources (new conversations).",
+        },
+    },
+}
+SOURCE = {
+    "type": "object",
+    "properties": {
+        "n": {"type": "integer"},
+        "title": {"type": "string"},
+        "url": {"type": "string"},
+        "page": {"type": "integer", "nullable": True},
+        "snippet": {"type": "string"},
+        "score": {"type": "number"},
+    },
+}
+CHAT_ANSWER = {
+    "type": "object",
+    "properties": {
+        "answer": {"type": "string"},
+        "sources": {"type": "array", "items": {"$ref": "#/components/schemas/ChatSource"}},
+        "error": {"allOf": [ERROR], "nullable": True},
+        "message_id": {"type": "integer"},
+        "conversation_id": {"type": "string", "format": "uuid"},
+        "outcome": {"type": "string", "enum": ["answered", "unanswered", "error"]},
+        "language": {"type": "string"},
+        "timings": {"type": "object", "additionalProperties": {"type": "integer"}},
+    },
+}
+FEEDBACK_REQUEST = {
+    "type": "object",
+    "required": ["conversation_id", "rating"],
+    "properties": {
+        "conversation_id": {"type": "string", "format": "uuid"},
+        "rating": {"type": "string", "enum": ["up", "down"]},
+        "comment": {"type": "string", "maxLength": 2000},
+    },
+}
+FEEDBACK = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "message_id": {"type": "integer"},
+        "rating": {"type": "string", "enum": ["up", "down"]},
+    },
+}
+COMMON_ERRORS = {
+    "400": {"description": "Invalid request", "content": JSON_ERROR},
+    "403": {"description": "Origin not allowed", "content": JSON_ERROR},
+    "404": {"description": "Unknown conversation or message", "content": JSON_ERROR},
+    "413": {"description": "Message or request too large", "content": JSON_ERROR},
+    "429": {"description": "Rate limited (see Retry-After)", "content": JSON_ERROR},
+}
+
+
+def add_chat_paths(result, generator, request, public):
+    """drf-spectacular POSTPROCESSING_HOOKS entry."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(
+        {
+            "ChatError": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            },
+            "ChatRequest": CHAT_REQUEST,
+            "ChatSource": SOURCE,
+            "ChatAnswer": CHAT_ANSWER,
+            "FeedbackRequest": FEEDBACK_REQUEST,
+            "Feedback": FEEDBACK,
+        }
+    )
+    paths = result.setdefault("paths", {})
+    paths["/api/v1/chat/"] = {
+        "post": {
+            "operationId": "chat_create",
+            "summary": "Ask a question",
+            "description": "Public (no login). Streams `token`, `sources`, `error` and `done` "
+            "events (text/event-stream), or answers with one JSON object when `stream` is "
+            "false. See docs/api.md for the event format.",
+            "tags": ["chat"],
+            "security": [{}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ChatRequest"}}
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "The answer",
+                    "content": {
+                        "text/event-stream": {"schema": {"type": "string"}},
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ChatAnswer"}},
+                    },
+                },
+                **COMMON_ERRORS,
+                "503": {
+                    "description": "The language model or the search failed (JSON mode)",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ChatAnswer"}}
+                    },
+                },
+            },
+        }
+    }
+    paths["/api/v1/chat/messages/{message_id}/feedback/"] = {
+        "post": {
+            "operationId": "chat_feedback_create",
+            "summary": "Rate an answer",
+            "tags": ["chat"],
+            "security": [{}],
+            "parameters": [
+                {
+                    "name": "message_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer"},
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/FeedbackRequest"}}
+                },
+            },
+            "responses": {
+                "201": {
+                    "description": "Stored",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Feedback"}}
+                    },
+                },
+                **COMMON_ERRORS,
+            },
+        }
+    }
+    return result

@@ -1,0 +1,233 @@
+"""The public chat endpoints: plain async Django views (DRF has no async views), so a visitor
+waiting for a streamed answer holds no worker thread.
+
+They need no login, and answer browsers only from the configured website origins
+(``WEBSITE_HOST``); CORS and its preflight are handled here, for these endpoints only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from backend.chat.api.serializers import ChatRequestSerializer, FeedbackRequestSerializer
+from backend.chat.services import (
+    ChatError,
+    ChatEvent,
+    anonymise_client,
+    answer_events,
+    collect_answer,
+    record_feedback,
+    start_turn,
+    widget_texts,
+)
+from backend.chat.throttle import RateLimited, check_rate_limits, count_new_conversation
+
+logger = logging.getLogger(__name__)
+
+PREFLIGHT_MAX_AGE_S = 86400
+
+
+def _normalise(origin: str) -> str:
+    return origin.strip().rstrip("/").lower()
+
+
+def origin_allowed(request: HttpRequest) -> bool:
+    """No Origin header (curl, a server) passes; a browser must come from WEBSITE_HOST or
+    from Lotse's own host (a test page served by Lotse itself)."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return True
+    allowed = {_normalise(o) for o in settings.WEBSITE_HOST}
+    allowed.add(_normalise(f"{request.scheme}://{request.get_host()}"))
+    return _normalise(origin) in allowed
+
+
+def _with_cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    origin = request.headers.get("Origin")
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    return response
+
+
+def error_response(request: HttpRequest, code: str, message: str, status: int, **extra):
+    response = JsonResponse({"code": code, "message": message, **extra}, status=status)
+    return _with_cors(request, response)
+
+
+def _guard(request: HttpRequest, method: str = "POST") -> HttpResponse | None:
+    """The origin check, the preflight and the method check every public endpoint shares."""
+    if not origin_allowed(request):
+        logger.info("chat: refused origin %s", request.headers.get("Origin"))
+        return JsonResponse(
+            {"code": "origin_not_allowed", "message": _("This website may not use the chat.")},
+            status=403,
+        )
+    if request.method == "OPTIONS":
+        response = HttpResponse(status=204)
+        response["Access-Control-Allow-Methods"] = f"{method}, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Content-Type, Accept"
+        response["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_S)
+        return _with_cors(request, response)
+    if request.method != method:
+        response = error_response(
+            request, "method_not_allowed", _("Use %(method)s.") % {"method": method}, status=405
+        )
+        response["Allow"] = f"{method}, OPTIONS"
+        return response
+    return None
+
+
+def _chat_error(request: HttpRequest, error: ChatError) -> HttpResponse:
+    extra = {"errors": error.details} if error.details else {}
+    return error_response(request, error.code, error.message, error.status, **extra)
+
+
+def _json_body(request: HttpRequest) -> dict:
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise ChatError("request_too_large", _("The request is too large."), 413) from None
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ChatError("invalid_json", _("The request body must be a JSON object.")) from None
+    if not isinstance(payload, dict):
+        raise ChatError("invalid_json", _("The request body must be a JSON object."))
+    return payload
+
+
+def _validated(serializer_class, payload: dict) -> dict:
+    serializer = serializer_class(data=payload)
+    if not serializer.is_valid():
+        raise ChatError(
+            "invalid_request", _("The request is not valid."), details=serializer.errors
+        )
+    return serializer.validated_data
+
+
+def _client(request: HttpRequest) -> str:
+    # uvicorn sets REMOTE_ADDR from X-Forwarded-For behind Traefik (proxy_headers)
+    return anonymise_client(request.META.get("REMOTE_ADDR", ""))
+
+
+def format_sse(event: ChatEvent) -> str:
+    return f"event: {event.kind}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n"
+
+
+async def sse_stream(events: AsyncIterator[ChatEvent]) -> AsyncIterator[str]:
+    """Relay the events as SSE. The answer runs in its own task so that when the visitor
+    disconnects (Django cancels us, or closes us later) it is cancelled for certain, which
+    closes the LLM stream and stores the message as interrupted."""
+    queue: asyncio.Queue[ChatEvent | None] = asyncio.Queue()
+
+    async def pump() -> None:
+        try:
+            async for event in events:
+                await queue.put(event)
+        finally:
+            await queue.put(None)
+
+    task = asyncio.create_task(pump())
+    try:
+        while (event := await queue.get()) is not None:
+            yield format_sse(event)
+        await task  # re-raises what went wrong in the answer, for the server log
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+@csrf_exempt
+async def chat(request: HttpRequest) -> HttpResponse:
+    """POST /api/v1/chat/: a question in, an SSE stream (or one JSON object) out."""
+    refused = _guard(request)
+    if refused is not None:
+        return refused
+    try:
+        data = _validated(ChatRequestSerializer, _json_body(request))
+        client = _client(request)
+        conversation_id = data.get("conversation_id")
+        await check_rate_limits(client, str(conversation_id) if conversation_id else None)
+        turn = await start_turn(
+            data["message"],
+            conversation_id=conversation_id,
+            language=data.get("language", ""),
+            source_ids=data.get("sources", []),
+            client=client,
+            origin=request.headers.get("Origin", ""),
+        )
+        if conversation_id is None:
+            await count_new_conversation(str(turn.conversation.id))
+    except ChatError as error:
+        return _chat_error(request, error)
+    except RateLimited as limited:
+        response = error_response(
+            request,
+            "rate_limited",
+            _("Too many questions. Please wait a moment."),
+            429,
+            retry_after=limited.retry_after,
+        )
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+
+    events = answer_events(turn)
+    if not data.get("stream", True):
+        result = await collect_answer(events)
+        status = 503 if result.get("error") else 200
+        return _with_cors(request, JsonResponse(result, status=status))
+    response = StreamingHttpResponse(sse_stream(events), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    # Traefik and nginx must pass each event on at once, not buffer the answer
+    response["X-Accel-Buffering"] = "no"
+    return _with_cors(request, response)
+
+
+@csrf_exempt
+async def feedback(request: HttpRequest, message_id: int) -> HttpResponse:
+    """POST /api/v1/chat/messages/<id>/feedback/: thumbs up or down, optional comment."""
+    refused = _guard(request)
+    if refused is not None:
+        return refused
+    try:
+        data = _validated(FeedbackRequestSerializer, _json_body(request))
+        await check_rate_limits(_client(request), None)
+        given = await sync_to_async(record_feedback)(
+            message_id, data["conversation_id"], data["rating"], data.get("comment", "")
+        )
+    except ChatError as error:
+        return _chat_error(request, error)
+    except RateLimited as limited:
+        response = error_response(
+            request, "rate_limited", _("Too many requests. Please wait a moment."), 429
+        )
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+    body = {"id": given.id, "message_id": message_id, "rating": data["rating_name"]}
+    return _with_cors(request, JsonResponse(body, status=201))
+
+
+def widget_config(request: HttpRequest) -> HttpResponse:
+    """GET /api/v1/chat/config/?language=de: greeting and suggested questions (editable in
+    the admin under Chat texts) for the widget's start screen."""
+    refused = _guard(request, method="GET")
+    if refused is not None:
+        return refused
+    body = widget_texts(request.GET.get("language", ""))
+    response = JsonResponse(body)
+    response["Cache-Control"] = "public, max-age=60"
+    return _with_cors(request, response)

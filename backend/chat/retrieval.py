@@ -1,0 +1,70 @@
+"""Finding the passages for a question: the index the workers build, searched like they built
+it (same collection, sparse encoding and, when configured, dense model)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from rag.models import RetrievedChunk
+
+logger = logging.getLogger(__name__)
+
+# one embedder per dense configuration and process: building one opens an HTTP client or
+# loads a model, which a question must not pay for
+_embedders: dict = {}
+
+
+def _dense_query_vector(dense_config, query: str) -> list[float] | None:
+    """The query embedded for hybrid search, or None (sparse only) when no dense model is
+    configured or the embedding API fails: the chat keeps answering from the sparse index."""
+    if not dense_config.model:
+        return None
+    from rag.embeddings.factory import build_dense_embedder
+
+    try:
+        embedder = _embedders.get(dense_config)
+        if embedder is None:
+            embedder = _embedders[dense_config] = build_dense_embedder(dense_config)
+        return list(embedder.embed_query(query))
+    except Exception:
+        logger.warning("chat: embedding the query failed; searching sparse only", exc_info=True)
+        return None
+
+
+def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[RetrievedChunk]:
+    """The best chunks for ``query`` from the index (empty when nothing is indexed yet);
+    hybrid when a dense model is configured, with the same settings as at indexing."""
+    from backend.ops.stores import rag_config, vector_client
+    from rag.ingest import collection_for
+    from rag.retrieval import search
+
+    config = rag_config()
+    client = vector_client()
+    collection = collection_for(config)
+    if not client.collection_exists(collection):
+        logger.warning("chat: collection %s does not exist yet; nothing is indexed", collection)
+        return []
+    hybrid: dict = {}
+    dense_vector = _dense_query_vector(config.dense, query)
+    if dense_vector is not None:
+        hybrid = {"dense_vector": dense_vector, "retrieval_config": config.retrieval}
+    return search(
+        client,
+        collection,
+        query,
+        k=top_k,
+        source_ids=source_ids or None,
+        sparse_config=config.sparse,
+        **hybrid,
+    )
+
+
+def chunk_scores(chunk: RetrievedChunk) -> dict:
+    """The score, plus the sparse and dense ones a hybrid search reports."""
+    scores = {"score": round(chunk.score, 4)}
+    for key in ("sparse_score", "dense_score"):
+        if key in chunk.extra:
+            value = chunk.extra[key]
+            scores[key] = None if value is None else round(value, 4)
+    return scores

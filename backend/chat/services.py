@@ -1,0 +1,428 @@
+"""Chat use cases: take a visitor's question, retrieve, answer (LLM or extractive), log it.
+
+The API view and ``manage.py ask`` both run :func:`start_turn` and then iterate
+:func:`answer_events`; only how the events reach the visitor differs (SSE, JSON, terminal).
+Everything here is async so a streaming visitor holds no worker thread: the database is
+reached through Django's async ORM and the (synchronous) vector search runs in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+import unicodedata
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backend.chat.models import ChatTexts, Conversation, Feedback, Message
+from backend.chat.retrieval import chunk_scores, retrieve
+from backend.chat.selectors import recent_history
+from backend.sources.models import Source
+from rag.answer.citations import cited_numbers, source_refs
+from rag.answer.config import AnswerConfig, LLMConfig
+from rag.answer.extractive import extractive_answer
+from rag.answer.language import detect_question_language
+from rag.answer.llm import AnswerError, TextDelta, Usage, make_client, stream_answer
+from rag.answer.prompt import HistoryTurn, build_messages
+from rag.answer.relevance import is_relevant
+from rag.answer.rewrite import rewrite_query
+from rag.answer.texts import ANSWER_UNAVAILABLE, GREETING, SEARCH_UNAVAILABLE, dont_know, pick
+from rag.models import RetrievedChunk
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ("de", "en")
+
+
+class ChatError(Exception):
+    """A request the chat cannot take; ``code`` is stable for clients, ``message`` readable."""
+
+    def __init__(self, code: str, message: str, status: int = 400, details: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.details = details
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    """One event of an answer: ``token``, ``sources``, ``error`` or ``done``."""
+
+    kind: str
+    data: dict | list
+
+
+@dataclass
+class Turn:
+    """A question accepted into a conversation, ready to be answered."""
+
+    conversation: Conversation
+    question: str
+    language: str
+    history: list[HistoryTurn]
+    source_ids: list[str]
+    config: AnswerConfig
+    started: float = field(default_factory=time.monotonic)
+
+
+def answer_config() -> AnswerConfig:
+    """Settings -> the frozen config ``rag.answer`` takes (read per call: tests override)."""
+    return AnswerConfig(
+        llm=LLMConfig(
+            api_key=settings.OPENAI_API_KEY,
+            base_url=settings.OPENAI_BASE_URL,
+            model=settings.CHAT_MODEL,
+            azure_endpoint=settings.AZURE_OPENAI_ENDPOINT,
+            azure_api_version=settings.AZURE_OPENAI_API_VERSION,
+            timeout_s=settings.CHAT_LLM_TIMEOUT,
+            temperature=settings.CHAT_TEMPERATURE,
+            max_tokens=settings.CHAT_MAX_ANSWER_TOKENS,
+        ),
+        top_k=settings.CHAT_TOP_K,
+        min_score=settings.CHAT_MIN_SCORE,
+        min_dense_score=settings.CHAT_MIN_DENSE_SCORE,
+        history_turns=settings.CHAT_HISTORY_TURNS,
+        contact_hint=settings.CHAT_CONTACT_HINT,
+        system_prompts=dict(settings.CHAT_SYSTEM_PROMPTS),
+    )
+
+
+async def with_editor_texts(config: AnswerConfig) -> AnswerConfig:
+    """The config with what editors set in the admin (Chat texts) on top of the defaults."""
+    prompts, dont_know_texts = dict(config.system_prompts), dict(config.dont_know_texts)
+    async for texts in ChatTexts.objects.all():
+        if texts.system_prompt.strip():
+            prompts[texts.language] = texts.system_prompt.strip()
+        if texts.dont_know.strip():
+            dont_know_texts[texts.language] = texts.dont_know.strip()
+    return replace(config, system_prompts=prompts, dont_know_texts=dont_know_texts)
+
+
+def widget_texts(language: str) -> dict:
+    """Greeting and suggested questions for the widget's start screen."""
+    language = language if language in LANGUAGES else "de"
+    texts = ChatTexts.objects.filter(language=language).first()
+    return {
+        "language": language,
+        "greeting": (texts.greeting.strip() if texts else "") or pick(GREETING, language),
+        "suggested_questions": texts.suggested_question_list if texts else [],
+    }
+
+
+def anonymise_client(ip: str, day: date | None = None) -> str:
+    """A salted hash of the IP address: stable for one day (throttling, counting visitors),
+    not linkable across days, and not reversible without SECRET_KEY."""
+    day = day or timezone.now().date()
+    material = f"{settings.SECRET_KEY}|{day.isoformat()}|{ip}".encode()
+    return hashlib.sha256(material).hexdigest()
+
+
+def clean_message(text: object) -> str:
+    """The visitor's question, or :class:`ChatError` for empty, huge or binary input.
+
+    Markup is kept as plain text: answers are text and the widget renders them as text.
+    """
+    if not isinstance(text, str):
+        raise ChatError("invalid_message", _("The message must be text."))
+    text = unicodedata.normalize("NFC", text).strip()
+    if not text:
+        raise ChatError("empty_message", _("Please type a question."))
+    limit = settings.CHAT_MAX_MESSAGE_CHARS
+    if len(text) > limit:
+        raise ChatError(
+            "message_too_long",
+            _("The message is too long: at most %(limit)s characters.") % {"limit": limit},
+            status=413,
+        )
+    control = sum(
+        1
+        for char in text
+        if unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn") and char not in "\n\t\r"
+    )
+    if control:
+        raise ChatError("invalid_message", _("The message contains characters that are not text."))
+    return text
+
+
+async def start_turn(
+    message: object,
+    *,
+    conversation_id: uuid.UUID | None = None,
+    language: str = "",
+    source_ids: Sequence[int] = (),
+    client: str = "",
+    origin: str = "",
+) -> Turn:
+    """Validate the question, find or open the conversation, store the question."""
+    question = clean_message(message)
+    config = await with_editor_texts(answer_config())
+    default_language = language if language in LANGUAGES else config.default_language
+    if conversation_id is not None:
+        conversation = await Conversation.objects.filter(id=conversation_id).afirst()
+        if conversation is None:
+            raise ChatError(
+                "unknown_conversation", _("This conversation does not exist (any more)."), 404
+            )
+        default_language = language if language in LANGUAGES else conversation.language
+        history = await recent_history(conversation, config.history_turns)
+    else:
+        sources = await _existing_sources(source_ids)  # checked before anything is stored
+        conversation = await Conversation.objects.acreate(
+            client_hash=client, origin=origin[:300], language=""
+        )
+        if sources:
+            await conversation.sources.aset(sources)
+        history = []
+    searched = [str(pk) async for pk in conversation.sources.values_list("id", flat=True)]
+    detected = detect_question_language(question, default=default_language or "de")
+    if not conversation.language:
+        conversation.language = detected
+        await conversation.asave(update_fields=["language"])
+    await Message.objects.acreate(conversation=conversation, role=Message.Role.USER, text=question)
+    return Turn(
+        conversation=conversation,
+        question=question,
+        language=detected,
+        history=history,
+        source_ids=searched,
+        config=config,
+    )
+
+
+async def _existing_sources(source_ids: Sequence[int]) -> list[int]:
+    """The requested sources, or :class:`ChatError` when one does not exist: searching
+    everything instead would answer from sites the widget was not meant to cover."""
+    wanted = set(source_ids)
+    found = {pk async for pk in Source.objects.filter(id__in=wanted).values_list("id", flat=True)}
+    if wanted - found:
+        raise ChatError("unknown_source", _("One of the requested sources does not exist."))
+    return sorted(found)
+
+
+def _ms(since: float) -> int:
+    return int((time.monotonic() - since) * 1000)
+
+
+def _retrieved_log(chunks: Sequence[RetrievedChunk]) -> list[dict]:
+    return [
+        {"n": n, "url": c.url, "title": c.title, "page": c.page, **chunk_scores(c)}
+        for n, c in enumerate(chunks, start=1)
+    ]
+
+
+def _user_error_text(code: str, language: str) -> str:
+    texts = SEARCH_UNAVAILABLE if code == "search_unavailable" else ANSWER_UNAVAILABLE
+    return pick(texts, language)
+
+
+@dataclass
+class _Answer:
+    """What is stored at the end, filled in while the answer is produced."""
+
+    text: str = ""
+    outcome: str = Message.Outcome.ANSWERED
+    sources: list[dict] = field(default_factory=list)
+    error: str = ""
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    timings: dict = field(default_factory=dict)
+
+
+async def _store(turn: Turn, answer: _Answer, query: str, retrieved: list[dict]) -> Message:
+    answer.timings["total_ms"] = _ms(turn.started)
+    return await Message.objects.acreate(
+        conversation=turn.conversation,
+        role=Message.Role.ASSISTANT,
+        text=answer.text,
+        outcome=answer.outcome,
+        sources=answer.sources,
+        timings=answer.timings,
+        query=query,
+        retrieved=retrieved,
+        model=answer.model,
+        error=answer.error,
+        prompt_tokens=answer.prompt_tokens,
+        completion_tokens=answer.completion_tokens,
+    )
+
+
+async def answer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
+    """token* -> sources -> done, or token* -> error -> done; the answer is stored either way.
+
+    If the consumer goes away (cancellation or close), the LLM stream is closed and the
+    partial answer is stored as interrupted.
+    """
+    config = turn.config
+    answer = _Answer()
+    query = turn.question
+    retrieved: list[dict] = []
+    llm = None
+    try:
+        llm = make_client(config.llm) if config.llm.enabled else None
+        query = await rewrite_query(llm, config.llm if llm else None, turn.question, turn.history)
+        retrieval_started = time.monotonic()
+        try:
+            chunks = await sync_to_async(retrieve, thread_sensitive=False)(
+                query, turn.source_ids, config.top_k
+            )
+        except Exception:
+            logger.exception("chat: retrieval failed")
+            chunks = None
+        answer.timings["retrieval_ms"] = _ms(retrieval_started)
+        if chunks is None:
+            answer.outcome, answer.error = Message.Outcome.ERROR, "search_unavailable"
+            yield ChatEvent("error", _error_data(answer.error, turn.language))
+        else:
+            retrieved = _retrieved_log(chunks)
+            relevant = [
+                chunk
+                for chunk in chunks
+                if is_relevant(chunk, config.min_score, config.min_dense_score)
+            ]
+            async for event in _answer_from(turn, relevant, answer, llm):
+                yield event
+    except (asyncio.CancelledError, GeneratorExit):
+        answer.outcome = Message.Outcome.INTERRUPTED
+        await _store(turn, answer, query, retrieved)
+        logger.info("chat: visitor left during the answer (conversation %s)", turn.conversation.id)
+        raise
+    except Exception:
+        # a bug or a broken configuration (e.g. a malformed OPENAI_BASE_URL): the visitor
+        # still gets an error event and a done, never a half-closed stream
+        logger.exception("chat: answering failed")
+        answer.outcome, answer.error = Message.Outcome.ERROR, "internal_error"
+        yield ChatEvent("error", _error_data(answer.error, turn.language))
+    finally:
+        if llm is not None:
+            await llm.close()
+    message = await _store(turn, answer, query, retrieved)
+    yield ChatEvent(
+        "done",
+        {
+            "message_id": message.id,
+            "conversation_id": str(turn.conversation.id),
+            "outcome": answer.outcome,
+            "language": turn.language,
+            "timings": answer.timings,
+        },
+    )
+
+
+def _error_data(code: str, language: str) -> dict:
+    return {"code": code, "message": _user_error_text(code, language)}
+
+
+async def _answer_from(
+    turn: Turn, chunks: list[RetrievedChunk], answer: _Answer, llm
+) -> AsyncIterator[ChatEvent]:
+    config = turn.config
+    if not chunks:
+        async for event in _dont_know(turn, answer):
+            yield event
+        return
+    if llm is None:
+        extract = extractive_answer(turn.question, chunks, turn.language)
+        if extract is None:
+            async for event in _dont_know(turn, answer):
+                yield event
+            return
+        answer.model = "extractive"
+        answer.timings["first_token_ms"] = _ms(turn.started)
+        for line in extract.text.splitlines(keepends=True):
+            answer.text += line
+            yield ChatEvent("token", {"text": line})
+        answer.sources = [ref.to_dict() for ref in source_refs(chunks, extract.used)]
+        yield ChatEvent("sources", answer.sources)
+        return
+    answer.model = config.llm.model
+    messages = build_messages(
+        turn.question,
+        chunks,
+        turn.language,
+        history=turn.history,
+        overrides=config.system_prompts,
+        max_source_chars=config.max_source_chars,
+    )
+    try:
+        async for item in stream_answer(llm, config.llm, messages):
+            if isinstance(item, Usage):
+                answer.prompt_tokens = item.prompt_tokens
+                answer.completion_tokens = item.completion_tokens
+            elif isinstance(item, TextDelta):
+                answer.timings.setdefault("first_token_ms", _ms(turn.started))
+                answer.text += item.text
+                yield ChatEvent("token", {"text": item.text})
+    except AnswerError as error:
+        answer.outcome, answer.error = Message.Outcome.ERROR, error.code
+        yield ChatEvent("error", _error_data(error.code, turn.language))
+        return
+    numbers = cited_numbers(answer.text, len(chunks))
+    answer.sources = [ref.to_dict() for ref in source_refs(chunks, numbers)]
+    # the model was told to cite nothing when the sources do not answer: that is its
+    # "I don't know", and editors want to see those questions
+    if not numbers:
+        answer.outcome = Message.Outcome.UNANSWERED
+    yield ChatEvent("sources", answer.sources)
+
+
+async def _dont_know(turn: Turn, answer: _Answer) -> AsyncIterator[ChatEvent]:
+    answer.text = dont_know(turn.language, turn.config.contact_hint, turn.config.dont_know_texts)
+    answer.outcome = Message.Outcome.UNANSWERED
+    answer.timings["first_token_ms"] = _ms(turn.started)
+    yield ChatEvent("token", {"text": answer.text})
+    yield ChatEvent("sources", [])
+
+
+async def collect_answer(events: AsyncIterator[ChatEvent]) -> dict:
+    """The non-streaming form of the same answer: one JSON object."""
+    result: dict = {"answer": "", "sources": [], "error": None}
+    async for event in events:
+        if event.kind == "token":
+            result["answer"] += event.data["text"]
+        elif event.kind == "sources":
+            result["sources"] = event.data
+        elif event.kind == "error":
+            result["error"] = event.data
+        elif event.kind == "done":
+            result.update(event.data)
+    return result
+
+
+def record_feedback(
+    message_id: int, conversation_id: uuid.UUID, rating: int, comment: str = ""
+) -> Feedback:
+    """Thumbs up/down on an answer. The conversation id proves the visitor took part in it
+    (message ids are guessable, conversation ids are not)."""
+    message = Message.objects.filter(
+        id=message_id, conversation_id=conversation_id, role=Message.Role.ASSISTANT
+    ).first()
+    if message is None:
+        raise ChatError("unknown_message", _("This answer does not exist (any more)."), 404)
+    if rating not in (Feedback.Rating.UP, Feedback.Rating.DOWN):
+        raise ChatError("invalid_rating", _("The rating must be up or down."))
+    return Feedback.objects.create(message=message, rating=rating, comment=comment.strip())
+
+
+def delete_old_conversations(days: int | None = None, *, now=None) -> int:
+    """Delete conversations started more than ``days`` (default CHAT_RETENTION_DAYS) ago,
+    with their messages and feedback; 0 keeps everything. Returns how many were deleted."""
+    days = settings.CHAT_RETENTION_DAYS if days is None else days
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = Conversation.objects.filter(created_at__lt=cutoff)
+    count = old.count()
+    old.delete()
+    logger.info("deleted %s conversations started before %s", count, cutoff.isoformat())
+    return count

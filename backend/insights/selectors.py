@@ -1,0 +1,110 @@
+"""What the dashboard shows, computed from the stored messages and feedback."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from backend.chat.models import Feedback, Message
+from backend.insights.gaps import group_questions
+
+# bounds the work of one dashboard view on a busy site
+MAX_MESSAGES = 20_000
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def dashboard(days: int = 30, today: date | None = None) -> dict:
+    today = today or timezone.localdate()
+    first_day = today - timedelta(days=days - 1)
+    since = timezone.make_aware(timezone.datetime.combine(first_day, timezone.datetime.min.time()))
+    answers = list(
+        Message.objects.filter(role=Message.Role.ASSISTANT, created_at__gte=since)
+        .order_by("-created_at")
+        .values("id", "conversation_id", "outcome", "timings", "sources", "created_at")[
+            :MAX_MESSAGES
+        ]
+    )
+    per_day = {first_day + timedelta(days=n): Counter() for n in range(days)}
+    totals: Counter[str] = Counter()
+    total_ms, first_token_ms = [], []
+    cited: Counter[tuple[str, str]] = Counter()
+    for answer in answers:
+        # grouped in Python, in the server's time zone: MySQL without time zone tables cannot
+        day = timezone.localtime(answer["created_at"]).date()
+        if day in per_day:
+            per_day[day][answer["outcome"]] += 1
+        totals[answer["outcome"]] += 1
+        timings = answer["timings"] or {}
+        if isinstance(timings.get("total_ms"), int | float):
+            total_ms.append(float(timings["total_ms"]))
+        if isinstance(timings.get("first_token_ms"), int | float):
+            first_token_ms.append(float(timings["first_token_ms"]))
+        for source in answer["sources"] or []:
+            if isinstance(source, dict) and source.get("url"):
+                cited[(source["url"], source.get("title") or source["url"])] += 1
+    ratings = Feedback.objects.filter(created_at__gte=since).aggregate(
+        up=Count("id", filter=Q(rating=Feedback.Rating.UP)),
+        down=Count("id", filter=Q(rating=Feedback.Rating.DOWN)),
+    )
+    rated = ratings["up"] + ratings["down"]
+    return {
+        "days": days,
+        "per_day": [
+            {
+                "day": day,
+                "answered": counts[Message.Outcome.ANSWERED],
+                "unanswered": counts[Message.Outcome.UNANSWERED],
+                "other": counts[Message.Outcome.ERROR] + counts[Message.Outcome.INTERRUPTED],
+            }
+            for day, counts in per_day.items()
+        ],
+        "questions": sum(totals.values()),
+        "answered": totals[Message.Outcome.ANSWERED],
+        "unanswered": totals[Message.Outcome.UNANSWERED],
+        "errors": totals[Message.Outcome.ERROR] + totals[Message.Outcome.INTERRUPTED],
+        "feedback_up": ratings["up"],
+        "feedback_down": ratings["down"],
+        "feedback_positive_pct": round(100 * ratings["up"] / rated) if rated else None,
+        "latency": {
+            "total_p50": percentile(total_ms, 0.5),
+            "total_p95": percentile(total_ms, 0.95),
+            "first_token_p50": percentile(first_token_ms, 0.5),
+            "first_token_p95": percentile(first_token_ms, 0.95),
+        },
+        "most_cited": [
+            {"url": url, "title": title, "count": count}
+            for (url, title), count in cited.most_common(10)
+        ],
+        "gaps": group_questions(unanswered_questions(answers)),
+    }
+
+
+def unanswered_questions(answers: list[dict]) -> list[str]:
+    """The visitors' words for each unanswered answer: the user message right before it."""
+    unanswered = [a for a in answers if a["outcome"] == Message.Outcome.UNANSWERED]
+    if not unanswered:
+        return []
+    conversation_ids = {a["conversation_id"] for a in unanswered}
+    questions: dict = {}
+    for message in (
+        Message.objects.filter(conversation_id__in=conversation_ids, role=Message.Role.USER)
+        .order_by("id")
+        .values("id", "conversation_id", "text")
+    ):
+        questions.setdefault(message["conversation_id"], []).append(message)
+    texts = []
+    for answer in unanswered:
+        before = [m for m in questions.get(answer["conversation_id"], []) if m["id"] < answer["id"]]
+        if before:
+            texts.append(before[-1]["text"])
+    return texts

@@ -1,0 +1,86 @@
+"""Admin pages for editors: the dashboard and the retrieval debugger."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from backend.insights import charts
+from backend.insights.selectors import dashboard
+from backend.sources.models import Source
+
+
+def dashboard_view(request):
+    if not request.user.has_perm("chat.view_conversation"):
+        raise PermissionDenied
+    try:
+        days = min(max(int(request.GET.get("days", 30)), 1), 365)
+    except ValueError:
+        days = 30
+    data = dashboard(days)
+    labels = {
+        "answered": str(_("answered")),
+        "unanswered": str(_("not answered by the site")),
+        "other": str(_("errors and interruptions")),
+    }
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Dashboard"),
+        "data": data,
+        "per_day_chart": charts.stacked_bars(
+            data["per_day"], ("answered", "unanswered", "other"), labels
+        ),
+        "cited_top": max((item["count"] for item in data["most_cited"]), default=1),
+    }
+    return TemplateResponse(request, "admin/insights/dashboard.html", context)
+
+
+class RetrievalForm(forms.Form):
+    question = forms.CharField(label=_("Question"), max_length=1000)
+    source = forms.ModelChoiceField(
+        label=_("Source"),
+        queryset=Source.objects.all(),
+        required=False,
+        empty_label=_("all sources"),
+    )
+    k = forms.IntegerField(label=_("Results"), min_value=1, max_value=50, initial=10)
+
+
+def retrieval_debugger_view(request):
+    """The chat's own retrieval, with the scores: why a question does (not) find a page."""
+    if not request.user.has_perm("documents.view_document"):
+        raise PermissionDenied
+    form = RetrievalForm(request.GET or None)
+    results = None
+    threshold = None
+    if form.is_valid():
+        from django.conf import settings
+
+        from backend.chat.retrieval import chunk_scores, retrieve
+
+        source = form.cleaned_data["source"]
+        chunks = retrieve(
+            form.cleaned_data["question"],
+            [str(source.pk)] if source else [],
+            form.cleaned_data["k"],
+        )
+        threshold = getattr(settings, "CHAT_MIN_SCORE", None)
+        results = [
+            {
+                "chunk": chunk,
+                "scores": chunk_scores(chunk),
+                "relevant": threshold is None or chunk.score >= threshold,
+            }
+            for chunk in chunks
+        ]
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Retrieval debugger"),
+        "form": form,
+        "results": results,
+        "threshold": threshold,
+    }
+    return TemplateResponse(request, "admin/insights/retrieval.html", context)

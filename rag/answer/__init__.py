@@ -1,0 +1,1 @@
+"""Turning retrieved chunks into a cited answer: prompt, LLM streaming, extractive fallback."""

@@ -1,0 +1,65 @@
+"""Numbered citations in an answer ([1], [2][3], [1, 2]) and the sources they point to."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from rag.models import RetrievedChunk
+
+_CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+SNIPPET_CHARS = 240
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """One cited source as the visitor sees it; ``n`` is the number used in the answer."""
+
+    n: int
+    title: str
+    url: str
+    page: int | None
+    snippet: str
+    score: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def cited_numbers(text: str, available: int) -> list[int]:
+    """The source numbers ``text`` cites, in order of first mention; invented ones dropped."""
+    found: list[int] = []
+    for match in _CITATION.finditer(text):
+        for part in re.split(r"[,;]", match.group(1)):
+            n = int(part)
+            if 1 <= n <= available and n not in found:
+                found.append(n)
+    return found
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """The passage's start, cut at a word boundary."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit].rsplit(" ", 1)[0]
+    return cut + " …"
+
+
+def source_refs(chunks: Sequence[RetrievedChunk], numbers: Sequence[int]) -> list[SourceRef]:
+    """The cited chunks (1-based ``numbers`` into ``chunks``), numbered as in the answer."""
+    refs = []
+    for n in numbers:
+        chunk = chunks[n - 1]
+        refs.append(
+            SourceRef(
+                n=n,
+                title=chunk.title or chunk.url,
+                url=chunk.url,
+                page=chunk.page,
+                snippet=snippet(chunk.text),
+                score=round(chunk.score, 4),
+            )
+        )
+    return refs

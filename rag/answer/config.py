@@ -1,0 +1,53 @@
+"""Frozen configuration for answering; built from settings by the backend, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """An OpenAI-compatible chat endpoint. ``api_key`` "" means no LLM: extractive answers.
+
+    ``base_url`` points at any OpenAI-compatible server (vLLM, Ollama, a proxy); with
+    ``azure_endpoint`` set, Azure OpenAI is used and ``model`` is the deployment name.
+    """
+
+    api_key: str = ""
+    base_url: str = ""
+    model: str = "gpt-4o-mini"
+    azure_endpoint: str = ""
+    azure_api_version: str = ""
+    # seconds to connect and between two streamed chunks; a slower endpoint counts as down
+    timeout_s: float = 60.0
+    # retries before the first token only: once text reached the visitor, a retry would
+    # repeat it
+    max_retries: int = 1
+    temperature: float = 0.1
+    max_tokens: int = 800
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.api_key)
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    llm: LLMConfig = field(default_factory=LLMConfig)
+    # how many chunks are retrieved and may be shown to the model
+    top_k: int = 6
+    # passages below both are not relevant enough; none left means "I don't know". BM25
+    # score (sparse), cosine similarity (dense, hybrid search only): see rag.answer.relevance
+    min_score: float = 0.0
+    min_dense_score: float = 0.0
+    # earlier question/answer pairs given to the model and to query rewriting
+    history_turns: int = 3
+    # a chunk's text is cut to this many characters in the prompt
+    max_source_chars: int = 2000
+    # editable system prompts by language ("de", "en"); missing ones use the defaults
+    system_prompts: dict[str, str] = field(default_factory=dict)
+    # per language, replaces the built-in "I don't know" text (editors set it in the admin)
+    dont_know_texts: dict[str, str] = field(default_factory=dict)
+    # appended to the "I don't know" answer, e.g. "info@verein.example, 030 123456"
+    contact_hint: str = ""
+    default_language: str = "de"

@@ -1,0 +1,137 @@
+"""Streaming chat completions from any OpenAI-compatible endpoint (or Azure OpenAI).
+
+Every call goes through :func:`stream_answer` or :func:`complete`, so tests point one
+``base_url`` at a local fake server and exercise the real ``openai`` SDK. The SDK's own
+retries are off: a retry after the first token would repeat text the visitor already has,
+so :func:`stream_answer` retries once itself, and only before anything was yielded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from rag.answer.config import LLMConfig
+
+logger = logging.getLogger(__name__)
+
+
+class AnswerError(Exception):
+    """The LLM could not give an answer. ``code`` is stable for clients; ``message`` is for
+    logs and operators, never shown with secrets."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+def make_client(config: LLMConfig):
+    """An async client for ``config``; imported lazily so the web app starts without it."""
+    from openai import AsyncAzureOpenAI, AsyncOpenAI
+
+    if config.azure_endpoint:
+        return AsyncAzureOpenAI(
+            api_key=config.api_key,
+            azure_endpoint=config.azure_endpoint,
+            api_version=config.azure_api_version,
+            timeout=config.timeout_s,
+            max_retries=0,
+        )
+    return AsyncOpenAI(
+        api_key=config.api_key,
+        base_url=config.base_url or None,
+        timeout=config.timeout_s,
+        max_retries=0,
+    )
+
+
+def _classify(exc: Exception) -> AnswerError:
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return AnswerError("llm_timeout", f"the language model did not answer in time ({exc})")
+    if isinstance(exc, openai.APIConnectionError):
+        return AnswerError("llm_unavailable", f"the language model is unreachable ({exc})")
+    if isinstance(exc, openai.APIStatusError):
+        return AnswerError("llm_unavailable", f"the language model answered HTTP {exc.status_code}")
+    return AnswerError("llm_bad_response", f"unusable answer from the language model ({exc!r})")
+
+
+def _retryable(error: AnswerError) -> bool:
+    return error.code in {"llm_timeout", "llm_unavailable", "llm_bad_response", "llm_empty"}
+
+
+async def _stream_once(client, config: LLMConfig, messages: list[dict]) -> AsyncIterator:
+    stream = await client.chat.completions.create(
+        model=config.model,
+        messages=messages,
+        stream=True,
+        stream_options={"include_usage": True},
+        temperature=config.temperature,
+        max_tokens=config.max_tokens,
+    )
+    try:
+        async for chunk in stream:
+            usage = getattr(chunk, "usage", None)
+            if usage is not None:
+                yield Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+            for choice in chunk.choices or ():
+                text = choice.delta.content if choice.delta else None
+                if text:
+                    yield TextDelta(text)
+    finally:
+        # closes the HTTP response, so a visitor who left stops the generation upstream too
+        await stream.close()
+
+
+async def stream_answer(
+    client, config: LLMConfig, messages: list[dict]
+) -> AsyncIterator[TextDelta | Usage]:
+    """Yield the answer's text pieces and, last, its token usage. Raises :class:`AnswerError`.
+
+    Cancellation (the visitor disconnected) passes through untouched.
+    """
+    attempts = config.max_retries + 1
+    for attempt in range(1, attempts + 1):
+        started = False
+        try:
+            async for item in _stream_once(client, config, messages):
+                if isinstance(item, TextDelta):
+                    started = True
+                yield item
+            if not started:
+                raise AnswerError("llm_empty", "the language model sent an empty answer")
+            return
+        except Exception as exc:  # the SDK raises many kinds; all mean "no good answer"
+            error = exc if isinstance(exc, AnswerError) else _classify(exc)
+            if started or attempt == attempts or not _retryable(error):
+                logger.warning("LLM answer failed (%s): %s", error.code, error.message)
+                raise error from exc
+            logger.info("LLM attempt %s failed (%s), retrying once", attempt, error.code)
+
+
+async def complete(client, config: LLMConfig, messages: list[dict], max_tokens: int) -> str:
+    """A short non-streamed completion (query rewriting). Raises :class:`AnswerError`."""
+    try:
+        response = await client.chat.completions.create(
+            model=config.model,
+            messages=messages,
+            temperature=0,
+            max_tokens=max_tokens,
+        )
+        return (response.choices[0].message.content or "").strip()
+    except Exception as exc:
+        raise _classify(exc) from exc

@@ -1,0 +1,148 @@
+"""The editors' dashboard and retrieval debugger."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.urls import reverse
+from django.utils import timezone
+
+from backend.chat.models import Conversation, Feedback, Message
+from backend.insights.gaps import group_questions
+from backend.insights.selectors import dashboard, percentile
+from backend.ops.roles import EDITORS
+
+pytestmark = pytest.mark.django_db
+
+
+def exchange(question: str, outcome: str, *, total_ms=900, first_ms=120, sources=(), days_ago=0):
+    conversation = Conversation.objects.create(language="de")
+    Message.objects.create(conversation=conversation, role=Message.Role.USER, text=question)
+    answer = Message.objects.create(
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        text="…",
+        outcome=outcome,
+        timings={"total_ms": total_ms, "first_token_ms": first_ms},
+        sources=list(sources),
+    )
+    if days_ago:
+        Message.objects.filter(pk=answer.pk).update(
+            created_at=timezone.now() - timedelta(days=days_ago)
+        )
+    return answer
+
+
+@pytest.fixture
+def editor(client):
+    user = User.objects.create_user("editor", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=EDITORS))
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("values", "share", "expected"),
+    [([], 0.5, None), ([5], 0.95, 5), ([1, 2, 3, 4], 0.5, 3), (list(range(1, 101)), 0.95, 95)],
+)
+def test_percentile(values, share, expected):
+    assert percentile(values, share) == expected
+
+
+def test_similar_unanswered_questions_are_grouped():
+    gaps = group_questions(
+        [
+            "Wann ist das Kinderturnen?",
+            "Wann findet das Kinderturnen statt?",
+            "Kinderturnen wann",
+            "Gibt es einen Parkplatz?",
+        ]
+    )
+    assert gaps[0].count == 3 and "Kinderturnen" in gaps[0].question
+    assert gaps[1].count == 1 and "Parkplatz" in gaps[1].question
+
+
+def test_dashboard_numbers():
+    page = {"n": 1, "url": "https://verein.example/training/", "title": "Training"}
+    exchange("Wann ist Training?", "answered", total_ms=800, sources=[page])
+    exchange("Wann ist Training heute?", "answered", total_ms=1200, sources=[page])
+    exchange("Gibt es einen Parkplatz?", "unanswered")
+    exchange("Parkplatz am Verein?", "unanswered")
+    exchange("alt", "answered", days_ago=60)  # outside the window
+    answer = Message.objects.filter(outcome="answered").first()
+    Feedback.objects.create(message=answer, rating=Feedback.Rating.UP)
+    Feedback.objects.create(message=answer, rating=Feedback.Rating.DOWN)
+
+    data = dashboard(30)
+    assert (data["questions"], data["answered"], data["unanswered"]) == (4, 2, 2)
+    assert data["feedback_positive_pct"] == 50
+    assert data["latency"]["total_p95"] == 1200
+    assert data["most_cited"][0] == {"url": page["url"], "title": "Training", "count": 2}
+    assert data["gaps"][0].count == 2 and "Parkplatz" in data["gaps"][0].question
+    assert sum(day["answered"] for day in data["per_day"]) == 2
+
+
+def test_dashboard_page_for_editors_only(editor, client):
+    exchange("Gibt es einen Parkplatz?", "unanswered")
+    page = editor.get(reverse("admin:dashboard")).content.decode()
+    assert "<svg" in page and "Parkplatz" in page
+    assert reverse("admin:dashboard") in editor.get(reverse("admin:index")).content.decode()
+
+    nobody = User.objects.create_user("nobody", password="pw", is_staff=True)
+    client.force_login(nobody)
+    assert client.get(reverse("admin:dashboard")).status_code == 403
+    assert client.get(reverse("admin:retrieval")).status_code == 403
+
+
+def test_retrieval_debugger_uses_the_chat_retrieval(editor, monkeypatch):
+    from rag.models import RetrievedChunk
+
+    calls = []
+
+    def fake_retrieve(query, source_ids, top_k):
+        calls.append((query, list(source_ids), top_k))
+        return [
+            RetrievedChunk(
+                score=7.5,
+                document_id="1",
+                source_id="1",
+                url="https://verein.example/training/",
+                title="Training",
+                text="Dienstag 16 Uhr",
+                heading_path=("Kinder",),
+                chunk_index=0,
+                language="de",
+            )
+        ]
+
+    monkeypatch.setattr("backend.chat.retrieval.retrieve", fake_retrieve)
+    response = editor.get(reverse("admin:retrieval"), {"question": "Kinderturnen", "k": 5})
+    page = response.content.decode()
+    assert calls == [("Kinderturnen", [], 5)]
+    assert "Dienstag 16 Uhr" in page and "7.5" in page
+
+
+def test_conversation_filters_and_csv_export(editor):
+    answered = exchange("Wann ist Training?", "answered")
+    unanswered = exchange("Gibt es einen Parkplatz?", "unanswered")
+    Feedback.objects.create(message=answered, rating=Feedback.Rating.DOWN, comment="falsch")
+    url = reverse("admin:chat_conversation_changelist")
+
+    page = editor.get(url, {"outcome": "unanswered"}).content.decode()
+    assert "Parkplatz" in page and "Wann ist Training" not in page
+    page = editor.get(url, {"outcome": "thumbs_down"}).content.decode()
+    assert "Wann ist Training" in page and "Parkplatz" not in page
+
+    response = editor.post(
+        url,
+        {
+            "action": "export_csv",
+            "_selected_action": [answered.conversation_id, unanswered.conversation_id],
+        },
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    body = b"".join(response.streaming_content).decode()
+    lines = body.strip().splitlines()
+    assert lines[0].startswith("conversation,started,language,message,role")
+    assert len(lines) == 5  # header + two questions + two answers
+    assert "Parkplatz" in body and ",unanswered," in body
