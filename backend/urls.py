@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("backend.widget.urls")),  # before the admin: it owns admin/widget/
     path("admin/", admin.site.urls),
     path("api/v1/", include("backend.sources.api.urls")),
     path("api/", include("backend.chat.api.urls")),

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "backend.documents",
     "backend.chat",
     "backend.insights",
+    "backend.widget",
     # last: its post_migrate hook gives the roles the permissions of the apps above
     "backend.ops",
 ]

@@ -58,6 +58,7 @@ class Command(BaseCommand):
         for part, adapter in describe_mode().items():
             out.write(f"  {part:<11} {adapter}")
         out.write(f"  Admin:      {base}/admin/")
+        out.write(f"  Demo:       {base}/demo/  (the chat widget as a customer embeds it)")
         out.write(f"  Readiness:  {base}/readyz")
         if not get_user_model().objects.filter(is_superuser=True).exists():
             out.write(

@@ -1,0 +1,128 @@
+"""The widget's script, the demo page and the admin's script-tag page, without a browser."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import pytest
+from django.urls import reverse
+
+from backend.widget.snippet import WidgetOptions, script_tag
+from backend.widget.views import WIDGET_JS
+
+MAX_GZIPPED_BYTES = 30 * 1024
+SOURCE = WIDGET_JS.read_text(encoding="utf-8")
+# the code without its comments (which may name what the code must not do)
+CODE = re.sub(r"^\s*//.*$", "", re.sub(r"/\*.*?\*/", "", SOURCE, flags=re.S), flags=re.M)
+
+
+def test_widget_is_at_most_30_kb_gzipped():
+    size = len(gzip.compress(WIDGET_JS.read_bytes(), compresslevel=9))
+    assert size <= MAX_GZIPPED_BYTES, f"widget.js is {size} bytes gzipped"
+
+
+@pytest.mark.parametrize(
+    "sink",
+    ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"],
+)
+def test_widget_never_parses_strings_as_html_or_code(sink):
+    assert sink not in CODE
+
+
+def test_widget_loads_nothing_from_elsewhere():
+    # one request for the script, then only the chat API: no CDN, fonts or images
+    urls = set(re.findall(r"https?://[^\s'\"]+", CODE))
+    assert urls <= {"http://www.w3.org/2000/svg"}, urls
+    assert "import(" not in CODE and "@import" not in CODE
+
+
+def test_every_ui_text_exists_in_german_and_english():
+    blocks = re.search(r"var TEXTS = \{\s*de: \{(.*?)\n    \},\s*en: \{(.*?)\n    \}", SOURCE, re.S)
+    keys = [set(re.findall(r"^\s*(\w+):", block, re.M)) for block in blocks.groups()]
+    assert keys[0] == keys[1] and len(keys[0]) > 20
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (
+            WidgetOptions(),
+            '<script src="https://chat.example.org/widget/widget.js" defer></script>',
+        ),
+        (
+            WidgetOptions(language="en", color="#aa0000", position="bottom-left", sources=(3, 1)),
+            '<script src="https://chat.example.org/widget/widget.js" data-language="en" '
+            'data-color="#aa0000" data-position="bottom-left" data-sources="3,1" defer></script>',
+        ),
+        (
+            WidgetOptions(title='"><script>alert(1)</script>', suggestions=("A | B?", " ", "C?")),
+            '<script src="https://chat.example.org/widget/widget.js" '
+            'data-title="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" '
+            'data-suggestions="A / B?|C?" defer></script>',
+        ),
+        # unknown values are left out, so the widget uses its defaults
+        (
+            WidgetOptions(language="fr", position="top"),
+            '<script src="https://chat.example.org/widget/widget.js" defer></script>',
+        ),
+    ],
+)
+def test_script_tag(options, expected):
+    assert script_tag("https://chat.example.org/widget/widget.js", options) == expected
+
+
+def test_script_is_served_gzipped_with_caching_headers(client):
+    response = client.get("/widget/widget.js", HTTP_ACCEPT_ENCODING="gzip, br")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.content) == WIDGET_JS.read_bytes()
+    assert len(response.content) <= MAX_GZIPPED_BYTES
+    assert "max-age" in response["Cache-Control"]
+    again = client.get("/widget/widget.js", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+    plain = client.get("/widget/widget.js")
+    assert plain.content == WIDGET_JS.read_bytes()
+
+
+def test_demo_page_embeds_the_widget_like_a_customer(client):
+    page = client.get("/demo/").content.decode()
+    assert '<html lang="de">' in page
+    assert '<script src="http://testserver/widget/widget.js" data-suggestions="' in page
+    english = client.get("/demo/", {"lang": "en"}).content.decode()
+    assert 'data-language="en"' in english
+
+
+@pytest.mark.django_db
+def test_admin_page_builds_the_tag_from_the_form(admin_client):
+    from backend.sources.models import Source
+
+    source = Source.objects.create(name="Verein", start_urls="https://verein.example/")
+    url = reverse("widget-snippet")
+    page = admin_client.get(url).content.decode()
+    assert "&lt;script src=&quot;http://testserver/widget/widget.js&quot; defer&gt;" in page
+    query = {
+        "language": "en",
+        "title": "Help",
+        "color": "#112233",
+        "position": "bottom-left",
+        "sources": [str(source.pk)],
+        "suggestions": "One?\nTwo?",
+        "format": "json",
+    }
+    data = admin_client.get(url, query).json()
+    assert data["errors"] == {}
+    assert data["snippet"] == (
+        '<script src="http://testserver/widget/widget.js" data-language="en" data-title="Help" '
+        f'data-color="#112233" data-position="bottom-left" data-sources="{source.pk}" '
+        'data-suggestions="One?|Two?" defer></script>'
+    )
+    bad = admin_client.get(url, {"color": "red", "format": "json"}).json()
+    assert "color" in bad["errors"]
+
+
+@pytest.mark.django_db
+def test_admin_page_needs_staff_and_is_linked_from_the_index(client, admin_client):
+    assert client.get(reverse("widget-snippet")).status_code == 302  # to the login
+    assert reverse("widget-snippet") in admin_client.get("/admin/").content.decode()
