@@ -1,5 +1,7 @@
 """Scrapy downloader middlewares: SSRF guard, redirect scope, conditional GET, retries.
 
+Per-host delay and concurrency are in crawler.politeness.
+
 Each one reads the crawl's state from the running spider (``crawler.spiders.site``), so the
 rules live in one place and every request — the first one and each redirect hop — passes
 them. Orders are set in ``crawler.settings``.
@@ -34,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
+META_STORED = "lotse_stored_page"
 
 
 class SkipRequest(IgnoreRequest):
@@ -101,37 +104,19 @@ class ConditionalGetMiddleware(_SpiderState):
             return
         if any(h in request.headers for h in CONDITIONAL_HEADERS):
             return
+        request.meta.pop(META_STORED, None)  # a redirect hop: another URL
         try:
             page = self.site.store.get_page(request.url)
         except InvalidURL:
             return
         if page is None or not page.has_body:
             return
+        # A 304 answer then needs no second lookup of what the store has (see SiteSpider).
+        request.meta[META_STORED] = page
         if page.etag:
             request.headers[b"If-None-Match"] = page.etag
         if page.last_modified:
             request.headers[b"If-Modified-Since"] = page.last_modified
-
-
-class CrawlDelayMiddleware(_SpiderState):
-    """Apply robots.txt Crawl-delay to the host's download slot (see SiteSpider.on_robots)."""
-
-    def process_request(self, request: Request) -> None:
-        host = urlparse_cached(request).hostname or ""
-        delay = self.site.host_delays.get(host)
-        if delay:
-            apply_slot_delay(self.crawler, request, delay)
-
-
-def apply_slot_delay(crawler: Crawler, request: Request, delay: float) -> None:
-    if crawler.settings.get("LOTSE_POLITENESS_REDIS_URL"):
-        return  # crawler.politeness spaces the requests; a slot delay would add to it
-    downloader = crawler.engine.downloader if crawler.engine else None
-    if downloader is None:
-        return
-    slot = downloader.slots.get(downloader.get_slot_key(request))
-    if slot is not None and slot.delay < delay:
-        slot.delay = delay
 
 
 def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:

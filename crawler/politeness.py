@@ -1,23 +1,23 @@
-"""Per-host politeness that holds across every crawl process sharing one Redis.
+"""Per-host politeness: delay and concurrency, within one crawl process or across many.
 
-Scrapy's own DOWNLOAD_DELAY and CONCURRENT_REQUESTS_PER_DOMAIN only see one process; two
-crawler workers on the same site would each keep them and together hit it twice as hard.
-With ``CrawlConfig.politeness_redis_url`` set, ``SharedPolitenessMiddleware`` asks Redis
-before every request to a host:
+``HostPolitenessMiddleware`` asks, before every request to a host, for
 
-* a *lease* from a per-host sorted set (member = token, score = expiry), at most
-  ``concurrency_per_host`` at a time across all processes. Leases expire on their own, so a
-  killed process frees its slots without anyone cleaning up;
-* a *start time* from a per-host "next allowed fetch" value, so request starts to one host
-  are at least the delay apart across all processes.
+* a *lease* on one of the host's ``concurrency_per_host`` slots (a sorted set of token ->
+  expiry). Leases expire on their own, so a killed process frees its slots without anyone
+  cleaning up;
+* a *start time* from the host's "next allowed fetch" value, so request starts to one host
+  are at least the delay apart (the larger of ``download_delay`` and robots.txt
+  Crawl-delay, capped).
 
-Both happen in one Lua script (atomic, one round trip) on Redis's clock, so the machines'
-clocks need not agree. The lease is taken before the start time is reserved: a request
-that reserved a time and then queued for a lease would start late, and the next reservation
-(made meanwhile) could then start right after it.
+The lease is taken before the start time is reserved: a request that reserved a time and
+then queued for a lease would start late, and the next reservation (made meanwhile) could
+then start right after it.
 
-If Redis cannot be reached the middleware logs one warning and keeps the same rules within
-this process (``LocalHostSlots``); a crawl never fails for want of Redis.
+Without ``CrawlConfig.politeness_redis_url`` this state lives in the process
+(``LocalHostSlots``). With it, the state lives in Redis (``RedisHostSlots``): one Lua script
+does both steps atomically in one round trip on Redis's clock, so several crawler workers
+on the same site together keep the limits. If Redis cannot be reached the middleware logs
+one warning and keeps the limits within its process; a crawl never fails for want of Redis.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ SETTING = "LOTSE_POLITENESS_REDIS_URL"
 META_LEASE = "lotse_polite_lease"
 # A lease outlives the longest legitimate request by this much before it counts as leaked.
 LEASE_MARGIN_S = 30.0
-# How often a request waiting for a free slot asks again; jittered so waiters spread out.
+# How often a request waiting for a slot freed by another process asks Redis again;
+# jittered so waiters spread out.
 POLL_INTERVAL_S = 0.05
 REDIS_TIMEOUT_S = 2.0
 
@@ -70,7 +71,11 @@ end
 local start = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0'))
 redis.call('SET', KEYS[2], start + delay, 'PX', math.floor(start + delay - now + 60000))
 redis.call('ZADD', KEYS[1], start + lease, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], math.floor(start + lease - now + 1000))
+-- Only ever lengthen the set's life: a process with shorter leases must not drop longer ones.
+local keep = math.floor(start + lease - now + 1000)
+if redis.call('PTTL', KEYS[1]) < keep then
+  redis.call('PEXPIRE', KEYS[1], keep)
+end
 return start - now
 """
 
@@ -131,7 +136,7 @@ class RedisHostSlots:
 
 
 class LocalHostSlots:
-    """The same rules as ACQUIRE_LUA, for this process only: the fallback without Redis."""
+    """The same rules as ACQUIRE_LUA, for this process only: without Redis, or after it failed."""
 
     def __init__(self, clock=time.monotonic):
         self._clock = clock
@@ -155,16 +160,24 @@ class LocalHostSlots:
         self._leases.get(host, {}).pop(token, None)
 
 
-class SharedPolitenessMiddleware:
-    """Waits for a host slot and start time before each request; frees the slot after."""
+class HostPolitenessMiddleware:
+    """Waits for a host slot and start time before each request; frees the slot after.
+
+    The one place where delay and concurrency per host are kept: Scrapy's own slot neither
+    spaces (DOWNLOAD_DELAY is 0, see crawler.settings) nor reliably limits — with no delay,
+    Scrapy 2.19 hands a slot's whole queue to the download handler before any request counts
+    as transferring, so CONCURRENT_REQUESTS_PER_DOMAIN does not hold.
+    """
 
     def __init__(self, crawler: Crawler, url: str):
         self.crawler = crawler
         self.local = LocalHostSlots()
         self.shared: RedisHostSlots | None = RedisHostSlots(url) if url else None
+        # host -> event set when a slot of this process frees up; replaced after each set.
+        self._released: dict[str, asyncio.Event] = {}
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SharedPolitenessMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> HostPolitenessMiddleware:
         middleware = cls(crawler, crawler.settings.get(SETTING) or "")
         crawler.signals.connect(middleware.on_closed, signal=signals.spider_closed)
         return middleware
@@ -195,11 +208,21 @@ class SharedPolitenessMiddleware:
             wait = await self._acquire(host, config.concurrency_per_host, delay, lease, token)
             if wait is not None:
                 break
-            await asyncio.sleep(POLL_INTERVAL_S * random.uniform(0.5, 1.5))
+            await self._wait_for_a_slot(host)
         request.meta[META_LEASE] = (host, token)
         if wait > 0:
             # Sleeping in a coroutine holds no reactor time: other hosts go on meanwhile.
             await asyncio.sleep(wait)
+
+    async def _wait_for_a_slot(self, host: str) -> None:
+        # Our own releases wake us at once; other processes' releases are only seen in
+        # Redis, so ask again after a jittered moment in any case.
+        released = self._released.setdefault(host, asyncio.Event())
+        timeout = POLL_INTERVAL_S * random.uniform(0.5, 1.5)
+        try:
+            await asyncio.wait_for(released.wait(), timeout)
+        except TimeoutError:
+            pass
 
     async def _acquire(
         self, host: str, limit: int, delay: float, lease: float, token: str
@@ -223,6 +246,9 @@ class SharedPolitenessMiddleware:
                 await self.shared.release(host, token)
             except Exception as exc:  # the lease expires on its own
                 self._fall_back(exc)
+        released = self._released.pop(host, None)
+        if released is not None:
+            released.set()
 
     async def process_response(self, request: Request, response: Response) -> Response:
         await self._release(request)

@@ -93,6 +93,11 @@ def _from_store_time(value: Any) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def content_hash_of(body: bytes) -> str:
+    """The content hash the store keeps for a body (sha256, hex)."""
+    return hashlib.sha256(body).hexdigest()
+
+
 def page_key(url: str) -> str:
     """The store key of a URL: its normalised form (see crawler.scope.normalize_url)."""
     from crawler.scope import normalize_url
@@ -119,6 +124,8 @@ class PageStore:
             raise PageStoreError(f"page store not reachable: {exc}") from exc
 
     def close(self) -> None:
+        if self._by_id is not None:
+            self._by_id.close()
         self._client.close()
 
     @property
@@ -197,7 +204,7 @@ class PageStore:
         else:
             if body is None:
                 raise ValueError("record_fetch needs a body unless not_modified")
-            content_hash = hashlib.sha256(body).hexdigest()
+            content_hash = content_hash_of(body)
             if not known:
                 kind = ChangeKind.NEW
             elif old["content_hash"] != content_hash:
@@ -240,7 +247,7 @@ class PageStore:
         history.append({"at": now, "status": status, "change": kind.value})
         doc["history"] = history[-HISTORY_LENGTH:]
         if self._by_id is not None:
-            self._by_id.put(doc, exists=old is not None)
+            self._by_id.put(doc)
         else:
             self.pages.replace_one({"_id": key}, doc, upsert=True)
         if old_blob and old_blob != doc.get("body_blob"):
@@ -276,7 +283,7 @@ class PageStore:
         if run_id:
             update["run_id"] = run_id
         if self._by_id is not None:
-            self._by_id.put({**old, **update}, exists=True)
+            self._by_id.put({**old, **update})
         else:
             self.pages.update_one({"_id": key}, {"$set": update})
         if old.get("body_blob"):
@@ -363,11 +370,15 @@ class PageStore:
 class EmbeddedDocsById:
     """Reads and writes one document of the embedded store by ``_id``, in O(1).
 
-    montydb answers every query, even one by ``_id``, by decoding the whole collection, so a
-    crawl that looks up each page it fetches took time quadratic in the pages stored (a
-    2,000-page site: minutes of CPU). Its SQLite file does have ``_id`` as primary key; this
-    uses that key with montydb's own encoding and SQL table, so the files stay montydb's and
-    every other query still goes through montydb.
+    montydb answers every query, even one by ``_id``, by decoding the whole collection, and
+    opens, commits (fsync) and closes a SQLite connection per call: a crawl that looks up each
+    page it fetches took time quadratic in the pages stored (300 pages: 20 s). Its SQLite file
+    has ``_id`` as primary key; this uses that key with montydb's own table, key and document
+    encoding, so the file stays montydb's and every other query still goes through montydb.
+
+    One connection per thread, in WAL mode with synchronous=NORMAL: a commit is durable when
+    the process dies, and a power cut loses at most the last pages, which the next crawl
+    fetches again. That is the trade a page cache can make; MongoDB is the store for servers.
     """
 
     def __init__(self, collection: Any):
@@ -379,37 +390,81 @@ class EmbeddedDocsById:
             target = target.contractor_cls(target, component)
         self._target = target
         self._select = f"SELECT v FROM [{SQLITE_RECORD_TABLE}] WHERE k = ?"
+        # montydb's own upsert statement (UPSERT_RECORD), parameters (v, k).
+        self._upsert = (
+            f"INSERT INTO [{SQLITE_RECORD_TABLE}] (v, k) VALUES (?, ?) "
+            "ON CONFLICT(k) DO UPDATE SET v = excluded.v"
+        )
+        self._encode = _document_encoder(target)
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
+
+    def _connection(self, *, create: bool) -> sqlite3.Connection | None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        database, name = self._target._database, self._target._name
+        if not database.collection_exists(name):
+            if not create:
+                return None  # nothing stored yet
+            database.collection_create(name)
+        # Autocommit: each statement is its own transaction, visible to other processes.
+        conn = sqlite3.connect(
+            self._target._col_path, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            logger.info("page store stays in its journal mode (busy); slower, not wrong")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        self._local.conn = conn
+        with self._opened_lock:
+            self._opened.append(conn)
+        return conn
 
     def get(self, key: str) -> dict[str, Any] | None:
         from montydb.types import bson
 
-        path = self._target._col_path
-        if not os.path.exists(path):
-            return None  # nothing written yet; montydb creates the file on first write
-        # A connection per read, as montydb does: the store is shared by threads.
-        conn = sqlite3.connect(path)
-        try:
-            row = conn.execute(self._select, (bson.id_encode(key),)).fetchone()
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
-                return None
-            raise
-        finally:
-            conn.close()
+        conn = self._connection(create=False)
+        if conn is None:
+            return None
+        row = conn.execute(self._select, (bson.id_encode(key),)).fetchone()
         if row is None:
             return None
         return bson.document_decode(row[0], codec_options=self._target.coptions)
 
-    def put(self, doc: dict[str, Any], *, exists: bool) -> None:
-        from montydb.storage import StorageDuplicateKeyError
+    def put(self, doc: dict[str, Any]) -> None:
+        from montydb.types import bson
 
-        if exists:
-            self._target.update_one(doc)
-            return
-        try:
-            self._target.write_one(doc, check_keys=False)
-        except StorageDuplicateKeyError:
-            self._target.update_one(doc)  # another process stored the page first
+        conn = self._connection(create=True)
+        conn.execute(self._upsert, (self._encode(doc), bson.id_encode(doc["_id"])))
+
+    def close(self) -> None:
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+        self._local = threading.local()
+
+
+def _document_encoder(target: Any) -> Any:
+    """montydb's document encoding, minus its cost when documents are JSON.
+
+    Without the ``bson`` package montydb stores JSON made by its BSONEncoder, but walks the
+    pure-Python encoder's output piece by piece to check each key with ``ast.literal_eval``
+    (a third of a page write). Our documents have only string keys, so the C encoder with the
+    same encoder class gives the same text (tests/crawler/test_store.py compares them).
+    """
+    from montydb.types import bson
+
+    bson.id_encode  # noqa: B018 -- settles montydb's per-process choice of encoding
+    if bson.bson_used:
+        return target._encode_doc
+    from montydb.types._nobson import NoBSON
+
+    encoder = NoBSON.BSONEncoder()
+    return lambda doc: encoder.encode(doc).encode()
 
 
 _embedded_lock = threading.Lock()

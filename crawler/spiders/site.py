@@ -27,12 +27,12 @@ from twisted.python.failure import Failure
 
 from crawler.config import CrawlConfig
 from crawler.events import EventSink, Outcome, UrlEvent
-from crawler.middlewares import SkipRequest, apply_slot_delay
+from crawler.middlewares import META_STORED, SkipRequest
 from crawler.netguard import NetGuard
 from crawler.pages import classify_body, links_of, media_type, robots_meta, sitemap_entries
 from crawler.pages import title_of as page_title
 from crawler.scope import InvalidURL, Scope, ScopeReason
-from crawler.store import ChangeKind, PageStore
+from crawler.store import ChangeKind, PageStore, content_hash_of
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +154,8 @@ class SiteSpider(scrapy.Spider):
         delay = robotparser.crawl_delay(agent) if hasattr(robotparser, "crawl_delay") else None
         if delay:
             capped = min(float(delay), self.config.max_crawl_delay_s)
+            # crawler.politeness reads it for every request to the host from now on.
             self.host_delays[host] = max(self.config.download_delay, capped)
-            apply_slot_delay(self.crawler, request, self.host_delays[host])
             logger.info("robots.txt of %s asks for %.1fs between requests", host, capped)
         if not self.config.use_robots_sitemaps:
             return
@@ -183,7 +183,9 @@ class SiteSpider(scrapy.Spider):
 
     # -- pages ---------------------------------------------------------------------------
 
-    def parse_page(self, response: Response) -> Iterator[Request]:
+    def parse_page(self, response: Response) -> list[Request]:
+        # A list, not a generator: Scrapy inspects the source of generator callbacks on
+        # every response (warn_on_generator_with_return_value), a measurable cost per page.
         depth = response.meta["lotse_depth"]
         requested = response.meta["lotse_key"]
         try:
@@ -205,13 +207,11 @@ class SiteSpider(scrapy.Spider):
             page = None
         self.sink.url(event)
         if page is None or event.kind != "html":
-            return
+            return []
         if {"nofollow", "none"} & robots_meta(page):
-            return
-        for link in links_of(page):
-            request = self.page_request(link, depth + 1)
-            if request is not None:
-                yield request
+            return []
+        requests = (self.page_request(link, depth + 1) for link in links_of(page))
+        return [request for request in requests if request is not None]
 
     def _record(self, response: Response, key: str, event: UrlEvent) -> Response | None:
         """Store the fetch, fill in ``event``; return the response whose links to follow."""
@@ -231,7 +231,9 @@ class SiteSpider(scrapy.Spider):
                 etag=_header(response, b"ETag"),
                 last_modified=_header(response, b"Last-Modified"),
             )
-            stored = self.store.get_page(key)
+            stored = response.meta.get(META_STORED)
+            if stored is None or stored.url != key:
+                stored = self.store.get_page(key)
             event.outcome, event.reason = Outcome.UNCHANGED, "not_modified"
             event.content_type, event.content_hash = stored.content_type, stored.content_hash
             event.title = stored.title
@@ -271,7 +273,7 @@ class SiteSpider(scrapy.Spider):
             run_id=config.run_id,
         )
         event.outcome = CHANGE_OUTCOMES[change]
-        event.content_hash = self.store.get_page(key).content_hash
+        event.content_hash = content_hash_of(response.body)
         return response
 
     def on_page_error(self, failure: Failure) -> None:

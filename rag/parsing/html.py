@@ -15,12 +15,14 @@ from rag.parsing.language import detect_language
 
 logger = logging.getLogger(__name__)
 
-HTML_PARSER_VERSION = "html-1"
+HTML_PARSER_VERSION = "html-2"
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _SPACES = re.compile(r"\s+")
 _ANCHOR_MARKS = frozenset({"", "#", "¶", "§", "🔗", "link", "permalink"})
+# a few hundred words carry enough function words to tell German from English
+_LANGUAGE_SAMPLE_CHARS = 4000
 _META_REFRESH = '//meta[translate(@http-equiv, "REFSH", "refsh")="refresh"]/@content'
 
 # Page chrome that never answers a visitor's question.
@@ -109,8 +111,22 @@ def _main_content(root: etree._Element) -> etree._Element:
     return body if body is not None else root
 
 
-def clean_html(text: str) -> tuple[str, str, str, str]:
-    """(title, html lang attribute, meta refresh content, main markup without page chrome)."""
+def _text_sample(element: etree._Element, limit: int) -> str:
+    """The first ``limit`` or so characters of an element's text: enough words to tell the
+    language, without joining and scanning the whole of a long page."""
+    parts: list[str] = []
+    size = 0
+    for piece in element.itertext():
+        parts.append(piece)
+        size += len(piece)
+        if size >= limit:
+            break
+    return _SPACES.sub(" ", "".join(parts)).strip()
+
+
+def clean_html(text: str) -> tuple[str, str, str, str, str]:
+    """(title, html lang attribute, meta refresh content, main markup without page chrome,
+    the start of its plain text as a language sample)."""
     text = _XML_DECLARATION.sub("", text, count=1)
     try:
         root = lxml.html.document_fromstring(text)
@@ -124,7 +140,9 @@ def clean_html(text: str) -> tuple[str, str, str, str]:
     main = _main_content(root)
     for element in list(main.iter(*_DROP_TAGS)):
         _drop(element)
-    for element in [e for e in main.iter() if isinstance(e.tag, str) and _is_chrome(e)]:
+    # only elements with one of these attributes can be chrome; XPath finds them in C
+    marked = main.xpath(".//*[@role or @hidden or @aria-hidden or @style or @class or @id]")
+    for element in [e for e in marked if _is_chrome(e)]:
         if element is not main and element.getparent() is not None:
             _drop(element)
     # page-level header/footer hold logos and legal links; inside an <article> a <header>
@@ -139,7 +157,9 @@ def clean_html(text: str) -> tuple[str, str, str, str]:
             _drop(element)
     markup = etree.tostring(main, encoding="unicode", method="html")
     redirect = str(refresh[0]).strip() if refresh else ""
-    return title, lang, redirect, f"<html><body>{markup}</body></html>"
+    # the sample comes from the tree at hand; parsing the markup again would cost more
+    sample = _text_sample(main, _LANGUAGE_SAMPLE_CHARS)
+    return title, lang, redirect, f"<html><body>{markup}</body></html>", sample
 
 
 def _to_block(element: object) -> Block | None:
@@ -159,8 +179,7 @@ def _to_block(element: object) -> Block | None:
 
 def parse_html(body: bytes, url: str, encoding: str | None = None) -> ParsedDocument:
     """Main text of an HTML page as blocks; raises EmptyDocumentError when nothing is left."""
-    title, lang_attr, redirect, markup = clean_html(decode_html(body, encoding))
-    probe = _SPACES.sub(" ", lxml.html.fromstring(markup).text_content())
+    title, lang_attr, redirect, markup, probe = clean_html(decode_html(body, encoding))
     language = detect_language(probe, default=lang_attr if lang_attr in ("de", "en") else "")
     blocks: list[Block] = []
     for element in _unstructured.partition_html(markup, language):

@@ -1,9 +1,12 @@
-"""PDFs: the text layer through pdfminer.six, OCR (tesseract) for pages that are only images.
+"""PDFs: the text layer through PDFium (pypdfium2), OCR (tesseract) for image-only pages;
+pypdf reads the structure (encryption, metadata title, bookmarks).
 
 Why not ``unstructured.partition.pdf``: in every unstructured release checked (0.16 to 0.27)
 that module imports ``unstructured_inference`` and OpenCV at the top, even for
-``strategy="fast"``, and unstructured-inference requires torch. pdfminer.six is the engine
-that the "fast" strategy uses, so we call it directly and keep the install torch-free.
+``strategy="fast"``, and unstructured-inference requires torch. Its "fast" strategy is
+pdfminer.six, which read the text layer here until pdf-2: pure Python, about 9 pages/s on
+the GeoTopo book; PDFium is many times faster and closer to the book's reference text
+(see rag/parsing/pdf_layout.py and tests/bench/bench_index.py).
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -19,29 +21,18 @@ from rag.config import ParsingConfig
 from rag.errors import DocumentParseError, EmptyDocumentError, EncryptedDocumentError
 from rag.models import Block, ParsedDocument
 from rag.parsing.language import detect_language
+from rag.parsing.pdf_layout import TextBox, clean_text, extract_boxes, open_pdfium
 
 logger = logging.getLogger(__name__)
 
-PDF_PARSER_VERSION = "pdf-1"
+PDF_PARSER_VERSION = "pdf-2"
 
 _SPACES = re.compile(r"\s+")
-_HYPHEN_BREAK = re.compile(r"(\w)-\n(?=[a-zäöüß])")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _DIGITS = re.compile(r"\d+")
-_CID = re.compile(r"\(cid:\d+\)")
 _PLACEHOLDER_TITLES = re.compile(
     r"^(untitled|unbenannt|microsoft word\b|dokument\d*$)|\.\w{2,4}$", re.I
 )
-
-
-@dataclass
-class _Box:
-    text: str
-    size: float
-    page: int
-    lines: int
-    kind: str = "text"
-    level: int = 0
 
 
 @dataclass
@@ -57,7 +48,7 @@ def _norm(text: str) -> str:
 
 def _open_reader(body: bytes):
     """A pypdf reader (decrypted when only an empty user password is set), or None when pypdf
-    cannot read the structure - pdfminer is more lenient and gets the next try."""
+    cannot read the structure - PDFium is more lenient and gets the next try."""
     from pypdf import PdfReader
 
     if b"%PDF" not in body[:1024]:
@@ -66,7 +57,7 @@ def _open_reader(body: bytes):
         reader = PdfReader(io.BytesIO(body), strict=False)
         encrypted = reader.is_encrypted
     except Exception as exc:  # pypdf raises many types on damaged files
-        logger.info("pypdf cannot read the PDF, trying pdfminer alone: %s", exc)
+        logger.info("pypdf cannot read the PDF, trying PDFium alone: %s", exc)
         return None
     if encrypted:
         try:
@@ -78,7 +69,7 @@ def _open_reader(body: bytes):
     try:
         len(reader.pages)  # forces the page tree to load, where most damaged files fail
     except Exception as exc:
-        logger.info("pypdf cannot read the page tree, trying pdfminer alone: %s", exc)
+        logger.info("pypdf cannot read the page tree, trying PDFium alone: %s", exc)
         return None
     return reader
 
@@ -117,45 +108,7 @@ def _outline(reader) -> list[_OutlineEntry]:
     return entries
 
 
-def _box_text(raw: str) -> str:
-    # NFKC turns ligatures ("ﬁ") into letters; "(cid:N)" is pdfminer's stand-in for a glyph
-    # without a Unicode mapping (mostly math symbols) and only adds noise to search
-    text = _CID.sub(" ", unicodedata.normalize("NFKC", raw))
-    return _SPACES.sub(" ", _HYPHEN_BREAK.sub(r"\1", text)).strip()
-
-
-def _extract_layout(body: bytes, max_pages: int) -> tuple[list[_Box], dict[int, bool], int]:
-    """Text boxes with their font size, which pages hold images, and the page count."""
-    from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LAParams, LTChar, LTFigure, LTImage, LTTextBox
-
-    boxes: list[_Box] = []
-    has_image: dict[int, bool] = {}
-    count = 0
-    for page_number, page in enumerate(
-        extract_pages(io.BytesIO(body), laparams=LAParams(), maxpages=max_pages), start=1
-    ):
-        count = page_number
-        has_image[page_number] = False
-        for item in page:
-            if isinstance(item, (LTFigure, LTImage)):
-                has_image[page_number] = True
-            if not isinstance(item, LTTextBox):
-                continue
-            text = _box_text(item.get_text())
-            if not text:
-                continue
-            sizes = Counter()
-            for line in item:
-                for char in line:
-                    if isinstance(char, LTChar):
-                        sizes[round(char.size * 2) / 2] += 1
-            size = sizes.most_common(1)[0][0] if sizes else 0.0
-            boxes.append(_Box(text, size, page_number, lines=len(list(item))))
-    return boxes, has_image, count
-
-
-def _drop_running_heads(boxes: list[_Box], page_count: int) -> list[_Box]:
+def _drop_running_heads(boxes: list[TextBox], page_count: int) -> list[TextBox]:
     """Page numbers and lines repeated on most pages (running heads, footers) are chrome."""
     if page_count < 4:
         return [box for box in boxes if not box.text.isdigit()]
@@ -170,7 +123,9 @@ def _drop_running_heads(boxes: list[_Box], page_count: int) -> list[_Box]:
     ]
 
 
-def _mark_headings_from_outline(boxes: list[_Box], outline: list[_OutlineEntry]) -> list[_Box]:
+def _mark_headings_from_outline(
+    boxes: list[TextBox], outline: list[_OutlineEntry]
+) -> list[TextBox]:
     """Bookmarks are the author's own heading structure; find each one's box on its page."""
     result = list(boxes)
     for entry in outline:
@@ -184,21 +139,21 @@ def _mark_headings_from_outline(boxes: list[_Box], outline: list[_OutlineEntry])
         ]
         # the real heading is set larger than a running head repeating it
         index = max(matches, key=lambda i: result[i].size, default=None)
-        heading = _Box(entry.title, 0.0, entry.page, 1, kind="heading", level=entry.level)
+        heading = TextBox(entry.title, 0.0, entry.page, 1, kind="heading", level=entry.level)
         if index is None:
             # not found as text (drawn as an image, or reworded): put it at the page start
             index = next((i for i, box in enumerate(result) if box.page >= entry.page), len(result))
             result.insert(index, heading)
             continue
         box = result[index]
-        rest = _box_text(box.text[len(entry.title) :]) if _norm(box.text) != wanted else ""
+        rest = clean_text(box.text[len(entry.title) :]) if _norm(box.text) != wanted else ""
         result[index : index + 1] = [heading] + (
-            [_Box(rest, box.size, box.page, 1)] if rest else []
+            [TextBox(rest, box.size, box.page, 1)] if rest else []
         )
     return result
 
 
-def _mark_headings_from_fonts(boxes: list[_Box]) -> list[_Box]:
+def _mark_headings_from_fonts(boxes: list[TextBox]) -> list[TextBox]:
     """Without bookmarks: short boxes set clearly larger than the body text are headings."""
     weights = Counter()
     for box in boxes:
@@ -223,17 +178,25 @@ def _mark_headings_from_fonts(boxes: list[_Box]) -> list[_Box]:
 
 
 def _ocr_page(body: bytes, page: int, config: ParsingConfig) -> str:
-    from pdf2image import convert_from_bytes
     from unstructured_pytesseract import image_to_string
 
-    images = convert_from_bytes(body, dpi=config.ocr_dpi, first_page=page, last_page=page)
-    return "\n\n".join(image_to_string(image, lang=config.ocr_languages) for image in images)
+    # PDFium renders in-process; pdftoppm would re-read the whole file for every page
+    document = open_pdfium(body)
+    try:
+        pdf_page = document[page - 1]
+        try:
+            image = pdf_page.render(scale=config.ocr_dpi / 72, grayscale=True).to_pil()
+        finally:
+            pdf_page.close()
+    finally:
+        document.close()
+    return image_to_string(image, lang=config.ocr_languages)
 
 
 def _ocr_blocks(
     body: bytes, pages: list[int], config: ParsingConfig
-) -> tuple[list[_Box], list[str]]:
-    boxes: list[_Box] = []
+) -> tuple[list[TextBox], list[str]]:
+    boxes: list[TextBox] = []
     warnings: list[str] = []
     for count, page in enumerate(pages):
         if count >= config.ocr_max_pages:
@@ -246,9 +209,9 @@ def _ocr_blocks(
             warnings.append(f"OCR failed on page {page}: {exc}")
             continue
         for paragraph in re.split(r"\n\s*\n", text):
-            paragraph = _box_text(paragraph)
+            paragraph = clean_text(paragraph)
             if len(_norm(paragraph)) >= 2:
-                boxes.append(_Box(paragraph, 0.0, page, paragraph.count("\n") + 1))
+                boxes.append(TextBox(paragraph, 0.0, page, paragraph.count("\n") + 1))
     return boxes, warnings
 
 
@@ -261,12 +224,12 @@ def parse_pdf(body: bytes, url: str, config: ParsingConfig | None = None) -> Par
     if page_count > config.max_pdf_pages:
         raise DocumentParseError(f"the PDF has {page_count} pages (limit {config.max_pdf_pages})")
     try:
-        boxes, has_image, page_count = _extract_layout(body, config.max_pdf_pages)
+        boxes, has_image, page_count = extract_boxes(
+            body, config.max_pdf_pages, image_check_below=config.ocr_min_chars_per_page
+        )
     except DocumentParseError:
         raise
-    except Exception as exc:  # pdfminer has no common base class for its parse errors
-        if type(exc).__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError"):
-            raise EncryptedDocumentError(f"the PDF is encrypted ({exc})") from exc
+    except Exception as exc:  # PDFium errors on a damaged page, ctypes errors: all permanent
         raise DocumentParseError(f"the PDF text layer cannot be read: {exc}") from exc
 
     chars_per_page = Counter()
@@ -308,7 +271,7 @@ def parse_pdf(body: bytes, url: str, config: ParsingConfig | None = None) -> Par
     )
     if not title:
         title = next((b.text for b in blocks if len(b.text) <= 120), "") or url.rsplit("/", 1)[-1]
-    from pdfminer import __version__ as pdfminer_version
+    from importlib.metadata import version
 
     return ParsedDocument(
         url=url,
@@ -316,7 +279,7 @@ def parse_pdf(body: bytes, url: str, config: ParsingConfig | None = None) -> Par
         title=title,
         language=detect_language(text),
         blocks=blocks,
-        parser_version=f"{PDF_PARSER_VERSION}/pdfminer-{pdfminer_version}",
+        parser_version=f"{PDF_PARSER_VERSION}/pypdfium2-{version('pypdfium2')}",
         page_count=page_count,
         ocr_pages=tuple(ocr_pages),
         warnings=tuple(warnings),

@@ -1,4 +1,4 @@
-"""Per-host delay and concurrency across crawl processes, coordinated through Redis."""
+"""Per-host delay and concurrency: within one crawl process, and across processes via Redis."""
 
 from __future__ import annotations
 
@@ -73,8 +73,8 @@ def fetched(events: list[dict]) -> int:
     return sum(1 for e in events if e.get("outcome") == "fetched_new")
 
 
-def smallest_gap(timings: list[tuple[float, float, str]]) -> float:
-    starts = sorted(start for start, _, _ in timings)
+def smallest_gap(timings: list[tuple[float, float, str]], *, skip: str = "") -> float:
+    starts = sorted(start for start, _, path in timings if path != skip)
     return min(b - a for a, b in zip(starts, starts[1:], strict=False))
 
 
@@ -117,6 +117,38 @@ def test_concurrency_holds_across_two_crawl_processes(redis_available, tmp_path,
     for result, events in results:
         assert result.complete
         assert fetched(events) == PAGES + 1
+    assert most_in_flight(timings) == limit
+
+
+def test_robots_crawl_delay_holds_across_two_crawl_processes(redis_available, tmp_path):
+    site = paged_site()
+    robots = Answer(
+        body=b"User-agent: *\nCrawl-delay: 0.3\n", headers={"Content-Type": "text/plain"}
+    )
+    site.routes["/robots.txt"] = robots
+    with site:
+        results = crawl_concurrently(site, tmp_path, download_delay=0, concurrency_per_host=4)
+        timings = list(site.timings)
+    assert all(result.complete for result, _ in results)
+    # Each process learns the delay from its robots.txt; every page request comes after.
+    assert smallest_gap(timings, skip="/robots.txt") >= 0.3 - TOLERANCE_S
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_concurrency_holds_within_one_process_without_redis(tmp_path, limit):
+    # Scrapy's own per-domain limit does not hold without a delay (see crawler.politeness).
+    with paged_site(page_time_s=0.3) as site:
+        ((result, events),) = crawl_concurrently(
+            site,
+            tmp_path,
+            count=1,
+            download_delay=0,
+            concurrency_per_host=limit,
+            politeness_redis_url="",
+        )
+        timings = list(site.timings)
+    assert result.complete
+    assert fetched(events) == PAGES + 1
     assert most_in_flight(timings) == limit
 
 

@@ -101,3 +101,54 @@ def test_store_survives_reopening(tmp_path):
     second = open_page_store(config)
     assert second.load_body(URL) == b"kept"
     second.close()
+
+
+def test_keyed_access_and_montydb_see_the_same_documents(store):
+    # The embedded store reads and writes pages by _id itself (montydb would scan); both
+    # views of the files must agree, in both directions.
+    record(store, b"one")
+    via_montydb = store.pages.find_one({"_id": KEY})
+    assert bytes(via_montydb["body"]) == b"one"
+    assert via_montydb["sources"] == ["s1"]
+    assert store.urls_seen_for_source("s1") == {KEY}
+
+    store.pages.update_one({"_id": KEY}, {"$set": {"title": "set by montydb"}})
+    assert store.get_page(URL).title == "set by montydb"
+
+    assert store.mark_gone(URL, status=410) is True
+    assert store.pages.find_one({"_id": KEY})["gone"] is True
+    assert store.pages.count_documents({}) == 1
+
+
+def test_two_stores_on_one_folder_see_each_others_writes(tmp_path):
+    # Crawl child, web process and ingest threads each open the embedded store.
+    config = PageStoreConfig(url="", database="lotse", path=str(tmp_path / "ps"))
+    first, second = open_page_store(config), open_page_store(config)
+    try:
+        assert second.get_page(URL) is None
+        first.record_fetch(URL, source_id="s1", status=200, body=b"first")
+        assert second.load_body(URL) == b"first"
+        second.record_fetch(URL, source_id="s2", status=200, body=b"second")
+        assert first.load_body(URL) == b"second"
+        assert first.get_page(URL).sources == ("s1", "s2")
+        assert first.pages.count_documents({}) == 1
+    finally:
+        first.close()
+        second.close()
+
+
+def test_fast_document_encoding_matches_montydb(store):
+    from montydb.types import bson
+
+    doc = {
+        "_id": "https://example.org/ü?q=1",
+        "body": b"\x00\xffbytes",
+        "at": datetime(2026, 1, 2, 3, 4, 5, 678000),
+        "history": [{"at": datetime(2026, 1, 1), "status": 304, "change": "unchanged"}],
+        "title": 'Quote " and \\ backslash, ünïcode',
+        "gone": False,
+        "etag": None,
+        "size": 1.5,
+    }
+    expected = bson.document_encode(doc, codec_options=store._by_id._target.coptions)
+    assert store._by_id._encode(doc) == expected

@@ -35,5 +35,5 @@ def test_parsing_both_kinds_loads_nothing_forbidden():
         "parse_pdf(make_pdf([[('h1', 'Titel'), ('p', 'Ein Absatz.')]]), 'u')\n"
     )
     loaded = loaded_after(code)
-    assert "unstructured" in loaded and "pdfminer" in loaded
+    assert "unstructured" in loaded and "pypdfium2" in loaded
     assert not loaded & (FORBIDDEN | {"en_core_web_sm"})

@@ -109,3 +109,75 @@ def test_pdf_parse_is_cached(tmp_path):
     first = parse(body, "application/pdf", "https://example.org/a.pdf", config)
     assert parse(body, "application/pdf", "https://example.org/a.pdf", config) == first
     assert len(os.listdir(tmp_path)) == 1
+
+
+def _drawn_pdf(pages: list[list[tuple[float, float, str, float]]]) -> bytes:
+    """A PDF from (x, y, text, font size) runs per page, for layouts make_pdf cannot draw."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    for runs in pages:
+        for x, y, text, size in runs:
+            pdf.setFont("Helvetica", size)
+            pdf.drawString(x, y, text)
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+TOPICS = ["Ausleihe", "Verlängerung", "Vormerkung", "Fernleihe", "Gebühren", "Ausweis"]
+
+
+def _body(y: float, topic: str) -> list[tuple[float, float, str, float]]:
+    # distinct text per page: text repeated on most pages would be dropped as a running head
+    return [(60, y - 14 * i, f"Zur {topic} steht in Absatz {i} das Nötige.", 11) for i in range(4)]
+
+
+def test_running_heads_and_page_numbers_are_dropped():
+    # a book's page: "<printed number> <chapter>" on top, the number alone at the bottom;
+    # the printed number runs two ahead of the physical page, as after a title leaf
+    pages = [
+        # a new chapter every two pages: no head is on most pages, only the numbering tells
+        [(60, 800, f"{n + 2} KAPITEL {(n + 1) // 2}. {TOPICS[(n - 1) // 2 * 2].upper()}", 9)]
+        + _body(760, topic)
+        + [(290, 40, str(n + 2), 9)]
+        for n, topic in enumerate(TOPICS, start=1)
+    ]
+
+    document = parse_pdf(_drawn_pdf(pages), "https://example.org/buch.pdf")
+
+    assert "KAPITEL" not in document.text
+    assert "Zur Fernleihe steht in Absatz 0 das Nötige." in document.text
+    assert not any(block.text.isdigit() for block in document.blocks)
+
+
+def test_superscripts_join_their_base_and_hyphenated_words_are_rejoined():
+    runs = [
+        (60, 700, "Die Fläche beträgt 12 m", 11),
+        (60 + 118, 705, "2", 7),  # raised and smaller: an exponent
+        (60 + 124, 700, " und die Verlänge-", 11),
+        (60, 686, "rung ist zweimal möglich.", 11),
+    ]
+
+    text = parse_pdf(_drawn_pdf([runs]), "https://example.org/flaeche.pdf").text
+
+    assert "m2 und" in text
+    assert "Verlängerung ist zweimal möglich" in text
+
+
+def test_pdf_that_pdfium_refuses_is_read_by_pdfminer(monkeypatch):
+    from rag.parsing import pdf_layout
+
+    def refuse(body):
+        raise DocumentParseError("the PDF cannot be read: Data format error")
+
+    monkeypatch.setattr(pdf_layout, "open_pdfium", refuse)
+
+    document = parse_pdf(make_pdf(PAGES), "https://example.org/ordnung.pdf")
+
+    assert "vier Wochen" in document.text
+    assert document.page_count == 2
