@@ -72,3 +72,17 @@ def test_web_app_starts_without_heavy_libraries(tmp_path):
     result = run_python(code, env=clean_env(LOTSE_VAR_DIR=str(tmp_path / "var")))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_every_middleware_is_async_capable():
+    """One sync-only middleware would make Django run every request, the chat stream
+    included, through its single sync thread."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    sync_only = [
+        path
+        for path in settings.MIDDLEWARE
+        if not getattr(import_string(path), "async_capable", False)
+    ]
+    assert sync_only == []

@@ -10,23 +10,15 @@ from rag.models import RetrievedChunk
 
 logger = logging.getLogger(__name__)
 
-# one embedder per dense configuration and process: building one opens an HTTP client or
-# loads a model, which a question must not pay for
-_embedders: dict = {}
 
-
-def _dense_query_vector(dense_config, query: str) -> list[float] | None:
+def _dense_query_vector(query: str) -> list[float] | None:
     """The query embedded for hybrid search, or None (sparse only) when no dense model is
     configured or the embedding API fails: the chat keeps answering from the sparse index."""
-    if not dense_config.model:
-        return None
-    from rag.embeddings.factory import build_dense_embedder
+    from backend.ops.stores import dense_embedder
 
     try:
-        embedder = _embedders.get(dense_config)
-        if embedder is None:
-            embedder = _embedders[dense_config] = build_dense_embedder(dense_config)
-        return list(embedder.embed_query(query))
+        embedder = dense_embedder()
+        return None if embedder is None else list(embedder.embed_query(query))
     except Exception:
         logger.warning("chat: embedding the query failed; searching sparse only", exc_info=True)
         return None
@@ -46,7 +38,7 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
         logger.warning("chat: collection %s does not exist yet; nothing is indexed", collection)
         return []
     hybrid: dict = {}
-    dense_vector = _dense_query_vector(config.dense, query)
+    dense_vector = _dense_query_vector(query)
     if dense_vector is not None:
         hybrid = {"dense_vector": dense_vector, "retrieval_config": config.retrieval}
     return search(

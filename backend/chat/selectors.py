@@ -6,16 +6,15 @@ from backend.chat.models import Conversation, Message
 from rag.answer.prompt import HistoryTurn
 
 
-async def recent_history(conversation: Conversation, turns: int) -> list[HistoryTurn]:
+def recent_history(conversation: Conversation, turns: int) -> list[HistoryTurn]:
     """The last ``turns`` question/answer pairs of ``conversation``, oldest first."""
     if turns <= 0:
         return []
-    messages = [
-        message
-        async for message in Message.objects.filter(conversation=conversation)
+    messages = list(
+        Message.objects.filter(conversation=conversation)
         .only("role", "text")
         .order_by("-created_at", "-id")[: turns * 2 + 1]
-    ]
+    )
     messages.reverse()
     history: list[HistoryTurn] = []
     question: str | None = None

@@ -14,12 +14,14 @@ import logging
 import time
 import unicodedata
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -97,10 +99,25 @@ def answer_config() -> AnswerConfig:
     )
 
 
-async def with_editor_texts(config: AnswerConfig) -> AnswerConfig:
+# One client per configuration and event loop, kept open: building one (its HTTP connection
+# pool and TLS context) costs tens of milliseconds of CPU, which every question would pay.
+# Keyed weakly by the loop: a client must never outlive (or be reused by a successor of) the
+# loop its connections belong to.
+_llm_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def llm_client(config: LLMConfig):
+    per_loop = _llm_clients.setdefault(asyncio.get_running_loop(), {})
+    client = per_loop.get(config)
+    if client is None:
+        client = per_loop[config] = make_client(config)
+    return client
+
+
+def editor_texts_applied(config: AnswerConfig) -> AnswerConfig:
     """The config with what editors set in the admin (Chat texts) on top of the defaults."""
     prompts, dont_know_texts = dict(config.system_prompts), dict(config.dont_know_texts)
-    async for texts in ChatTexts.objects.all():
+    for texts in ChatTexts.objects.all():
         if texts.system_prompt.strip():
             prompts[texts.language] = texts.system_prompt.strip()
         if texts.dont_know.strip():
@@ -162,33 +179,18 @@ async def start_turn(
     source_ids: Sequence[int] = (),
     client: str = "",
     origin: str = "",
+    received: float | None = None,
 ) -> Turn:
-    """Validate the question, find or open the conversation, store the question."""
+    """Validate the question, find or open the conversation, store the question.
+
+    ``received`` (time.monotonic() when the request arrived) starts the turn's timings, so
+    they include validation and storage, not only the answer."""
     question = clean_message(message)
-    config = await with_editor_texts(answer_config())
-    default_language = language if language in LANGUAGES else config.default_language
-    if conversation_id is not None:
-        conversation = await Conversation.objects.filter(id=conversation_id).afirst()
-        if conversation is None:
-            raise ChatError(
-                "unknown_conversation", _("This conversation does not exist (any more)."), 404
-            )
-        default_language = language if language in LANGUAGES else conversation.language
-        history = await recent_history(conversation, config.history_turns)
-    else:
-        sources = await _existing_sources(source_ids)  # checked before anything is stored
-        conversation = await Conversation.objects.acreate(
-            client_hash=client, origin=origin[:300], language=""
-        )
-        if sources:
-            await conversation.sources.aset(sources)
-        history = []
-    searched = [str(pk) async for pk in conversation.sources.values_list("id", flat=True)]
-    detected = detect_question_language(question, default=default_language or "de")
-    if not conversation.language:
-        conversation.language = detected
-        await conversation.asave(update_fields=["language"])
-    await Message.objects.acreate(conversation=conversation, role=Message.Role.USER, text=question)
+    # One hop to the database thread and one commit for the whole start of a turn: with many
+    # visitors at once, every extra round trip and commit queues behind the others'.
+    config, conversation, history, searched, detected = await sync_to_async(_open_turn)(
+        question, conversation_id, language, source_ids, client, origin
+    )
     return Turn(
         conversation=conversation,
         question=question,
@@ -196,14 +198,45 @@ async def start_turn(
         history=history,
         source_ids=searched,
         config=config,
+        started=received if received is not None else time.monotonic(),
     )
 
 
-async def _existing_sources(source_ids: Sequence[int]) -> list[int]:
+def _open_turn(question, conversation_id, language, source_ids, client, origin):
+    """The database part of :func:`start_turn`, in one transaction."""
+    config = editor_texts_applied(answer_config())
+    default_language = language if language in LANGUAGES else config.default_language
+    with transaction.atomic():
+        if conversation_id is not None:
+            conversation = Conversation.objects.filter(id=conversation_id).first()
+            if conversation is None:
+                raise ChatError(
+                    "unknown_conversation", _("This conversation does not exist (any more)."), 404
+                )
+            default_language = language if language in LANGUAGES else conversation.language
+            history = recent_history(conversation, config.history_turns)
+        else:
+            sources = _existing_sources(source_ids)  # checked before anything is stored
+            conversation = Conversation.objects.create(
+                client_hash=client, origin=origin[:300], language=""
+            )
+            if sources:
+                conversation.sources.set(sources)
+            history = []
+        searched = [str(pk) for pk in conversation.sources.values_list("id", flat=True)]
+        detected = detect_question_language(question, default=default_language or "de")
+        if not conversation.language:
+            conversation.language = detected
+            conversation.save(update_fields=["language"])
+        Message.objects.create(conversation=conversation, role=Message.Role.USER, text=question)
+    return config, conversation, history, searched, detected
+
+
+def _existing_sources(source_ids: Sequence[int]) -> list[int]:
     """The requested sources, or :class:`ChatError` when one does not exist: searching
     everything instead would answer from sites the widget was not meant to cover."""
     wanted = set(source_ids)
-    found = {pk async for pk in Source.objects.filter(id__in=wanted).values_list("id", flat=True)}
+    found = set(Source.objects.filter(id__in=wanted).values_list("id", flat=True))
     if wanted - found:
         raise ChatError("unknown_source", _("One of the requested sources does not exist."))
     return sorted(found)
@@ -269,7 +302,7 @@ async def answer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
     retrieved: list[dict] = []
     llm = None
     try:
-        llm = make_client(config.llm) if config.llm.enabled else None
+        llm = llm_client(config.llm) if config.llm.enabled else None
         query = await rewrite_query(llm, config.llm if llm else None, turn.question, turn.history)
         retrieval_started = time.monotonic()
         try:
@@ -303,9 +336,6 @@ async def answer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
         logger.exception("chat: answering failed")
         answer.outcome, answer.error = Message.Outcome.ERROR, "internal_error"
         yield ChatEvent("error", _error_data(answer.error, turn.language))
-    finally:
-        if llm is not None:
-            await llm.close()
     message = await _store(turn, answer, query, retrieved)
     yield ChatEvent(
         "done",

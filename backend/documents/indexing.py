@@ -12,7 +12,8 @@ import logging
 from django.utils import timezone
 
 from backend.documents.models import Document
-from backend.ops.stores import page_store, rag_config, vector_client
+from backend.ops.stores import dense_embedder, page_store, rag_config, vector_client
+from rag.embeddings.base import EmbeddingRequestError, EmbeddingUnavailable
 from rag.errors import PermanentError, VectorStoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ logger = logging.getLogger(__name__)
 # Errors worth a retry: the same input may well succeed a minute later.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     VectorStoreUnavailable,
+    EmbeddingUnavailable,
     ConnectionError,
     TimeoutError,
 )
@@ -63,10 +65,13 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
             str(doc.source_id),
             rag_config(),
             vector_client(),
+            dense_embedder=dense_embedder(),
         )
     except PermanentError as exc:
         _remove_chunks(doc)  # an unreadable new version must not leave the old one findable
         return mark_failed(doc, exc.reason)
+    except EmbeddingRequestError as exc:
+        return mark_failed(doc, f"The embedding service refused the request: {exc}")
     except Exception as exc:
         if is_transient(exc):
             raise

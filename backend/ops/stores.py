@@ -12,7 +12,14 @@ from django.conf import settings
 
 from backend.ops.embedded import acquire_embedded_stores
 from crawler.store import PageStore, PageStoreConfig, open_page_store
-from rag.config import ChunkingConfig, ParsingConfig, RagConfig, VectorStoreConfig
+from rag.config import (
+    ChunkingConfig,
+    DenseConfig,
+    ParsingConfig,
+    RagConfig,
+    RetrievalConfig,
+    VectorStoreConfig,
+)
 from rag.store import open_vector_client
 
 _lock = threading.Lock()
@@ -51,7 +58,43 @@ def rag_config() -> RagConfig:
         chunking=ChunkingConfig(
             max_chars=settings.RAG_CHUNK_MAX_CHARS, min_chars=settings.RAG_CHUNK_MIN_CHARS
         ),
+        dense=dense_config(),
+        retrieval=RetrievalConfig(dense_weight=settings.RETRIEVAL_DENSE_WEIGHT),
     )
+
+
+def dense_config() -> DenseConfig:
+    """No provider: no dense vectors (DenseConfig() means sparse only)."""
+    provider = settings.EMBEDDING_PROVIDER
+    if not provider:
+        return DenseConfig()
+    return DenseConfig(
+        model=settings.EMBEDDING_MODEL,
+        dim=settings.EMBEDDING_DIM,
+        provider=provider,
+        api_key=settings.EMBEDDING_API_KEY or settings.OPENAI_API_KEY,
+        base_url=settings.EMBEDDING_BASE_URL or settings.OPENAI_BASE_URL,
+        azure_endpoint=settings.AZURE_OPENAI_ENDPOINT,
+        azure_api_version=settings.AZURE_OPENAI_API_VERSION,
+        azure_deployment=settings.EMBEDDING_AZURE_DEPLOYMENT or settings.EMBEDDING_MODEL,
+        model_dir=settings.EMBEDDING_MODEL_DIR,
+    )
+
+
+_embedders: dict = {}
+
+
+def dense_embedder():
+    """The process's embedder for the configured model (built once), or None."""
+    config = dense_config()
+    if not config.model:
+        return None
+    with _lock:
+        if config not in _embedders:
+            from rag.embeddings.factory import build_dense_embedder
+
+            _embedders[config] = build_dense_embedder(config)
+        return _embedders[config]
 
 
 def page_store() -> PageStore:

@@ -71,7 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "backend.ops.static.StaticFilesMiddleware",  # WhiteNoise, kept async (see the module)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -151,6 +151,32 @@ RAG_MAX_PDF_PAGES = envint("RAG_MAX_PDF_PAGES", 2000, minimum=1)
 # How often a transient failure (Qdrant or the embedding API away) is retried before the
 # document is marked failed.
 RAG_MAX_RETRIES = envint("RAG_MAX_RETRIES", 6, minimum=0)
+
+# Dense embeddings (optional; without them retrieval is lexical only, which works well). The
+# provider picks the implementation; model and dimension name the Qdrant collection, so a new
+# model means a new collection and a `manage.py reindex`.
+EMBEDDING_PROVIDER = envstr("EMBEDDING_PROVIDER", "").lower()
+if EMBEDDING_PROVIDER not in ("", "openai", "azure", "local"):
+    raise ImproperlyConfigured(
+        f"EMBEDDING_PROVIDER={EMBEDDING_PROVIDER!r} must be empty, openai, azure or local."
+    )
+EMBEDDING_MODEL = envstr("EMBEDDING_MODEL", "")
+EMBEDDING_DIM = envint("EMBEDDING_DIM", 0, minimum=0)
+EMBEDDING_API_KEY = envstr("EMBEDDING_API_KEY", "")
+EMBEDDING_BASE_URL = envstr("EMBEDDING_BASE_URL", "")
+EMBEDDING_AZURE_DEPLOYMENT = envstr("EMBEDDING_AZURE_DEPLOYMENT", "")
+EMBEDDING_MODEL_DIR = envstr("EMBEDDING_MODEL_DIR", "")
+# Share of the dense ranking in the fused (hybrid) score; 0.25 measured best for MiniLM.
+RETRIEVAL_DENSE_WEIGHT = envfloat("RETRIEVAL_DENSE_WEIGHT", 0.25, minimum=0.0)
+if EMBEDDING_PROVIDER and not (EMBEDDING_MODEL and EMBEDDING_DIM):
+    raise ImproperlyConfigured(
+        "EMBEDDING_PROVIDER is set: EMBEDDING_MODEL and EMBEDDING_DIM must be set too."
+    )
+if EMBEDDING_PROVIDER == "local" and not Path(EMBEDDING_MODEL_DIR or "/nonexistent").is_dir():
+    raise ImproperlyConfigured(
+        f"EMBEDDING_MODEL_DIR={EMBEDDING_MODEL_DIR!r} must be the folder of the local model "
+        "(with model.safetensors and tokenizer.json)."
+    )
 
 # --- Crawler ---------------------------------------------------------------------------------
 # Hosts or networks (CIDR) the crawler may fetch although they are private, loopback or

@@ -1,9 +1,11 @@
-"""The dense-embedding interface; implementations live beside it (OpenAI first)."""
+"""The dense-embedding interface; implementations live beside it (OpenAI API and local)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
+
+from rag.errors import RagError
 
 
 @runtime_checkable
@@ -17,3 +19,13 @@ class DenseEmbedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
 
     def embed_query(self, text: str) -> list[float]: ...
+
+
+class EmbeddingUnavailable(RagError):
+    """The embedding service kept failing (rate limit, 5xx, network) after bounded retries:
+    transient, the task retries later."""
+
+
+class EmbeddingRequestError(RagError):
+    """The embedding service rejected the request (bad key, unknown model or deployment, wrong
+    dimension): retrying will not help until the configuration is fixed."""

@@ -13,9 +13,11 @@ Each term maps to a 32-bit index by a stable hash (``hash()`` differs per proces
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
+import threading
 import unicodedata
 from collections import Counter
 
@@ -33,9 +35,25 @@ _STOPWORDS = GERMAN_STOPWORDS | ENGLISH_STOPWORDS
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 
 
+@functools.lru_cache(maxsize=500_000)
 def term_index(term: str) -> int:
-    """Stable 32-bit index of a term."""
+    """Stable 32-bit index of a term (memoised: a site repeats its vocabulary endlessly)."""
     return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=4).digest(), "big")
+
+
+_threads = threading.local()
+
+
+@functools.lru_cache(maxsize=200_000)
+def _stem(language: str, word: str) -> str:
+    """Memoised: stemming was three quarters of the time it takes to index an HTML page, and
+    the same words come back on every page. A Snowball stemmer keeps state while it works, so
+    each thread has its own (the cache itself is thread-safe)."""
+    stemmers = _threads.__dict__.setdefault("stemmers", {})
+    stemmer = stemmers.get(language)
+    if stemmer is None:
+        stemmer = stemmers[language] = snowballstemmer.stemmer(language)
+    return stemmer.stemWord(word)
 
 
 class SparseEncoder:
@@ -43,7 +61,7 @@ class SparseEncoder:
 
     def __init__(self, config: SparseConfig | None = None) -> None:
         self.config = config or SparseConfig()
-        self._stemmer = snowballstemmer.stemmer(self.config.stem_language)
+        self._language = self.config.stem_language
 
     def tokens(self, text: str) -> list[str]:
         """Lower-cased words without stopwords; digits kept (years, paragraph numbers)."""
@@ -55,7 +73,7 @@ class SparseEncoder:
         counts: Counter[str] = Counter()
         size = self.config.ngram_size
         for token in self.tokens(text):
-            counts["w:" + self._stemmer.stemWord(token)] += 1
+            counts["w:" + _stem(self._language, token)] += 1
             if len(token) < size or token.isdigit():
                 continue
             folded = token.translate(_FOLD)

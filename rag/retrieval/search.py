@@ -1,13 +1,16 @@
-"""Sparse retrieval now; a dense query vector can be passed for hybrid search later."""
+"""Sparse retrieval, or hybrid (dense + sparse, fused) when a dense query vector is given and
+the collection holds dense vectors."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
-from rag.config import SparseConfig
+from rag.config import RetrievalConfig, SparseConfig
 from rag.embeddings.sparse import SparseEncoder
 from rag.models import RetrievedChunk
+from rag.retrieval.fusion import convex_fusion, rrf_fusion
 from rag.store.collections import DENSE, SPARSE
 
 logger = logging.getLogger(__name__)
@@ -49,6 +52,22 @@ def _to_chunk(point) -> RetrievedChunk:
     )
 
 
+def dense_size(client, collection: str) -> int:
+    """The collection's dense vector size, 0 when it holds sparse vectors only."""
+    vectors = client.get_collection(collection).config.params.vectors
+    if isinstance(vectors, dict) and DENSE in vectors:
+        return int(vectors[DENSE].size)
+    return 0
+
+
+def _fuse(sparse_points, dense_points, config: RetrievalConfig):
+    sparse = [(point.id, float(point.score)) for point in sparse_points]
+    dense = [(point.id, float(point.score)) for point in dense_points]
+    if config.fusion == "rrf":
+        return rrf_fusion(sparse, dense, config.dense_weight, config.rrf_k)
+    return convex_fusion(sparse, dense, config.dense_weight)
+
+
 def search(
     client,
     collection: str,
@@ -59,28 +78,93 @@ def search(
     sparse_config: SparseConfig | None = None,
     encoder: SparseEncoder | None = None,
     dense_vector: Sequence[float] | None = None,
+    retrieval_config: RetrievalConfig | None = None,
+    min_score: float | None = None,
 ) -> list[RetrievedChunk]:
     """The ``k`` best chunks for ``query``, best first, optionally only from ``source_ids``.
 
-    ``dense_vector`` is accepted so callers can already pass it; fusing it with the sparse
-    ranking (RRF via Qdrant prefetch) is the next step and until then it is ignored with a
-    log line, keeping results identical to sparse-only.
+    With ``dense_vector`` (the query embedded by the collection's dense model) and a collection
+    holding dense vectors, the sparse and dense candidates are fused as ``retrieval_config``
+    says (one batched request to Qdrant) and each hit's ``extra`` carries ``sparse_score`` and
+    ``dense_score`` (None when that side did not return it); otherwise it is sparse only.
+
+    ``score`` is the BM25 score (sparse only) or the fused score in [0, 1] (hybrid, relative to
+    the query's best candidates). ``min_score`` drops hits scoring below it; it compares within
+    one mode, so set it for the mode the collection is searched in.
     """
     from qdrant_client import models
 
+    config = retrieval_config or RetrievalConfig()
     # the query must be encoded exactly like the chunks were: same config as at ingest
     encoder = encoder or SparseEncoder(sparse_config)
     sparse = encoder.encode_query(query)
-    if not sparse.indices:
-        return []  # only stopwords or punctuation: nothing to match on
-    if dense_vector is not None:
-        logger.info("dense query vector ignored: hybrid fusion is not implemented yet (%s)", DENSE)
-    response = client.query_points(
-        collection,
-        query=models.SparseVector(indices=list(sparse.indices), values=list(sparse.values)),
-        using=SPARSE,
-        limit=k,
-        query_filter=_source_filter(source_ids),
-        with_payload=True,
-    )
-    return [_to_chunk(point) for point in response.points]
+    query_filter = _source_filter(source_ids)
+    sparse_query = models.SparseVector(indices=list(sparse.indices), values=list(sparse.values))
+    size = dense_size(client, collection) if dense_vector is not None else 0
+    if size and len(dense_vector) != size:
+        raise ValueError(
+            f"query vector has {len(dense_vector)} dimensions, {collection} holds {size}: "
+            "the query must be embedded by the model the collection was built with"
+        )
+    if not size:
+        if dense_vector is not None:
+            logger.debug("%s has no dense vectors: sparse search only", collection)
+        if not sparse.indices:
+            return []  # only stopwords or punctuation: nothing to match on
+        response = client.query_points(
+            collection,
+            query=sparse_query,
+            using=SPARSE,
+            limit=k,
+            query_filter=query_filter,
+            with_payload=True,
+        )
+        hits = [_to_chunk(point) for point in response.points]
+    else:
+        hits = _hybrid(client, collection, sparse_query, dense_vector, k, query_filter, config)
+    if min_score is not None:
+        hits = [hit for hit in hits if hit.score >= min_score]
+    return hits
+
+
+def _hybrid(
+    client,
+    collection: str,
+    sparse_query,
+    dense_vector: Sequence[float],
+    k: int,
+    query_filter,
+    config: RetrievalConfig,
+) -> list[RetrievedChunk]:
+    from qdrant_client import models
+
+    limit = max(k, config.candidates)
+    requests = [
+        models.QueryRequest(
+            query=list(dense_vector), using=DENSE, limit=limit, filter=query_filter,
+            with_payload=True,
+        ),
+    ]  # fmt: skip
+    if sparse_query.indices:  # a stopword-only question still has a meaning to embed
+        requests.append(
+            models.QueryRequest(
+                query=sparse_query, using=SPARSE, limit=limit, filter=query_filter,
+                with_payload=True,
+            )
+        )  # fmt: skip
+    responses = client.query_batch_points(collection, requests=requests)
+    dense_points = responses[0].points
+    sparse_points = responses[1].points if len(responses) > 1 else []
+    points = {point.id: point for point in [*dense_points, *sparse_points]}
+    sparse_scores = {point.id: float(point.score) for point in sparse_points}
+    dense_scores = {point.id: float(point.score) for point in dense_points}
+    hits = []
+    for point_id, score in _fuse(sparse_points, dense_points, config)[:k]:
+        chunk = _to_chunk(points[point_id])
+        extra = {
+            **chunk.extra,
+            "sparse_score": sparse_scores.get(point_id),
+            "dense_score": dense_scores.get(point_id),
+        }
+        hits.append(replace(chunk, score=float(score), extra=extra))
+    return hits

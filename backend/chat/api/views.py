@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
@@ -154,6 +155,7 @@ async def sse_stream(events: AsyncIterator[ChatEvent]) -> AsyncIterator[str]:
 @csrf_exempt
 async def chat(request: HttpRequest) -> HttpResponse:
     """POST /api/v1/chat/: a question in, an SSE stream (or one JSON object) out."""
+    received = time.monotonic()
     refused = _guard(request)
     if refused is not None:
         return refused
@@ -169,6 +171,7 @@ async def chat(request: HttpRequest) -> HttpResponse:
             source_ids=data.get("sources", []),
             client=client,
             origin=request.headers.get("Origin", ""),
+            received=received,
         )
         if conversation_id is None:
             await count_new_conversation(str(turn.conversation.id))

@@ -1,0 +1,242 @@
+"""Chat latency: server time before the first token at 1, 10 and 50 concurrent chats.
+
+A real `manage.py serve` (embedded default, one uvicorn process) answers through the real
+`openai` SDK from a local OpenAI-compatible server that streams instantly, so the numbers are
+Lotse's own: validation, storage, retrieval, prompt building and the first streamed piece.
+The corpus is XQuAD's German articles rendered as pages and crawled by Lotse itself (or
+generated pages when ../shared is not there).
+
+    python tests/bench/bench_chat.py [--xquad ../shared/data/qa/xquad] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from tests.fake_openai import FakeOpenAI, Reply  # noqa: E402
+
+CONCURRENCY = (1, 10, 50)
+
+
+def write_site(folder: Path, xquad: Path | None) -> list[str]:
+    """HTML pages in ``folder`` and the questions to ask about them."""
+    questions: list[str] = []
+    links = []
+    if xquad and (xquad / "xquad.de.json").exists():
+        data = json.loads((xquad / "xquad.de.json").read_text(encoding="utf-8"))["data"]
+        for number, article in enumerate(data):
+            body = "".join(
+                f"<p>{html.escape(paragraph['context'])}</p>" for paragraph in article["paragraphs"]
+            )
+            name = f"artikel-{number}.html"
+            (folder / name).write_text(
+                f"<html lang='de'><head><title>{html.escape(article['title'])}</title></head>"
+                f"<body><main><h1>{html.escape(article['title'])}</h1>{body}</main></body></html>",
+                encoding="utf-8",
+            )
+            links.append(name)
+            questions += [qa["question"] for p in article["paragraphs"] for qa in p["qas"]]
+    else:
+        for number in range(200):
+            name = f"seite-{number}.html"
+            text = f"Der Kurs {number} findet am Wochentag {number % 7} um {number % 12 + 8} Uhr statt."
+            (folder / name).write_text(
+                f"<html><head><title>Kurs {number}</title></head><body><main><h1>Kurs {number}"
+                f"</h1><p>{text}</p></main></body></html>",
+                encoding="utf-8",
+            )
+            links.append(name)
+            questions.append(f"Wann findet der Kurs {number} statt?")
+    index = "".join(f"<a href='{name}'>{name}</a>" for name in links)
+    (folder / "index.html").write_text(f"<html><body>{index}</body></html>", encoding="utf-8")
+    return questions
+
+
+def serve_folder(folder: Path) -> ThreadingHTTPServer:
+    handler = lambda *a, **k: SimpleHTTPRequestHandler(*a, directory=str(folder), **k)  # noqa: E731
+    SimpleHTTPRequestHandler.log_message = lambda *a: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def manage(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(REPO / "manage.py"), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
+
+
+def ask(base: str, question: str) -> dict:
+    """One streamed chat; the client's time to the first token and the server's timings."""
+    import httpx
+
+    started = time.perf_counter()
+    first = None
+    done = None
+    with httpx.stream(
+        "POST", f"{base}/api/v1/chat/", json={"message": question}, timeout=60
+    ) as response:
+        event = ""
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                if event == "token" and first is None:
+                    first = (time.perf_counter() - started) * 1000
+                elif event == "done":
+                    done = json.loads(line[6:])
+    return {
+        "client_first_ms": first,
+        "timings": (done or {}).get("timings", {}),
+        "outcome": (done or {}).get("outcome"),
+    }
+
+
+def pct(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return (
+        ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+        if ordered
+        else float("nan")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--xquad", type=Path, default=REPO.parent / "shared/data/qa/xquad")
+    parser.add_argument("--rounds", type=int, default=3, help="batches per concurrency level")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="e.g. mysql://root@127.0.0.1:3306/lotse_bench (an "
+        "empty database); default: the embedded SQLite",
+    )
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="lotse-bench-chat-"))
+    site_dir = work / "site"
+    site_dir.mkdir()
+    questions = write_site(site_dir, args.xquad if args.xquad.exists() else None)
+    site = serve_folder(site_dir)
+    with FakeOpenAI() as llm:
+        llm.default = Reply("Laut der Quelle ist das so [1].")
+        env = {
+            **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
+            "LOTSE_VAR_DIR": str(work / "var"),
+            "CRAWLER_ALLOWED_NETWORKS": "127.0.0.1/32",
+            "CHAT_RATE_LIMIT_PER_IP": "0",
+            "CHAT_RATE_LIMIT_PER_CONVERSATION": "0",
+            "OPENAI_API_KEY": "bench",
+            "OPENAI_BASE_URL": llm.base_url,
+            "LOG_LEVEL": "WARNING",
+        }
+        if args.database_url:
+            env["DATABASE_URL"] = args.database_url
+        manage(env, "migrate", "--noinput", check=True)
+        started = time.perf_counter()
+        crawl = manage(
+            env,
+            "crawl",
+            f"http://127.0.0.1:{site.server_address[1]}/index.html",
+            "--wait",
+            "--json",
+            timeout=1800,
+        )
+        report = json.loads(crawl.stdout)
+        print(
+            f"corpus: {report['documents']['indexed']} pages crawled and indexed in "
+            f"{time.perf_counter() - started:.0f} s; {len(questions)} questions"
+        )
+        port = 18000 + os.getpid() % 1000
+        server = subprocess.Popen(
+            [sys.executable, str(REPO / "manage.py"), "serve", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(base + "/healthz", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            ask(base, questions[0])  # warm-up: imports, the model of the sparse encoder
+            rows = []
+            cursor = 0
+            for concurrency in CONCURRENCY:
+                results = []
+                for _ in range(args.rounds):
+                    batch = [questions[(cursor + i) % len(questions)] for i in range(concurrency)]
+                    cursor += concurrency
+                    with ThreadPoolExecutor(concurrency) as pool:
+                        results += list(pool.map(lambda q: ask(base, q), batch))
+                server_first = [
+                    r["timings"]["first_token_ms"]
+                    for r in results
+                    if "first_token_ms" in r["timings"]
+                ]
+                retrieval = [
+                    r["timings"]["retrieval_ms"] for r in results if "retrieval_ms" in r["timings"]
+                ]
+                client_first = [r["client_first_ms"] for r in results if r["client_first_ms"]]
+                answered = sum(r["outcome"] == "answered" for r in results)
+                rows.append(
+                    (
+                        concurrency,
+                        len(results),
+                        answered,
+                        pct(server_first, 0.5),
+                        pct(server_first, 0.95),
+                        statistics.median(retrieval),
+                        pct(client_first, 0.5),
+                        pct(client_first, 0.95),
+                    )
+                )
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+    site.shutdown()
+    database = "MySQL/MariaDB" if args.database_url else "SQLite (embedded default)"
+    print(f"\nserver time before the first token (instant LLM), one uvicorn process, {database}")
+    header = (
+        "concurrent",
+        "chats",
+        "answered",
+        "p50 ms",
+        "p95 ms",
+        "retrieval p50",
+        "client p50",
+        "client p95",
+    )
+    print("  ".join(f"{h:>13}" for h in header))
+    for row in rows:
+        print("  ".join(f"{v:>13.0f}" if isinstance(v, float) else f"{v:>13}" for v in row))
+    print("\ntarget: p95 <= 150 ms at 10 concurrent chats")
+
+
+if __name__ == "__main__":
+    main()
