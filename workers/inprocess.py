@@ -32,6 +32,7 @@ class InProcessWorker:
         self._lanes = {name: _Lane(name) for name in queues}
         self._started = False
         self._start_lock = threading.Lock()
+        self._beat_stopped = threading.Event()
 
     def start(self) -> None:
         with self._start_lock:
@@ -75,8 +76,14 @@ class InProcessWorker:
         for name, entry in app.conf.beat_schedule.items():
             self._schedule(name, entry["task"], float(entry["schedule"]), first_delay)
 
+    def stop_beat(self) -> None:
+        """No further scheduled sends (a timer already waiting fires no more)."""
+        self._beat_stopped.set()
+
     def _schedule(self, name: str, task_name: str, interval: float, delay: float) -> None:
         def fire() -> None:
+            if self._beat_stopped.is_set():
+                return
             self.submit(task_name, queue_of(task_name), (), {})
             self._schedule(name, task_name, interval, interval)
 

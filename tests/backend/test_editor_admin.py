@@ -58,14 +58,47 @@ def test_migrate_created_both_roles_and_setup_roles_is_idempotent(capsys):
         "sources_crawllogentry_changelist",
         "documents_document_changelist",
         "chat_conversation_changelist",
+        "chat_message_changelist",
+        "chat_feedback_changelist",
+        "chat_chattexts_changelist",
+        "chat_chattexts_add",
+        "sources_source_add",
+        "dashboard",
+        "retrieval",
+        "index",
     ],
 )
 def test_editor_sees_the_editor_pages(editor_client, name, source):
     assert editor_client.get(reverse(f"admin:{name}")).status_code == 200
 
 
+def test_editor_sees_the_widget_snippet_page(editor_client):
+    page = editor_client.get(reverse("widget-snippet"))
+    assert page.status_code == 200 and "widget.js" in page.content.decode()
+
+
+def test_editor_changes_the_chat_texts(editor_client):
+    from backend.chat.models import ChatTexts
+
+    response = editor_client.post(
+        reverse("admin:chat_chattexts_add"),
+        {"language": "de", "greeting": "Moin!", "suggested_questions": "Wann ist Training?"},
+    )
+    assert response.status_code == 302
+    assert ChatTexts.objects.get(language="de").greeting == "Moin!"
+
+
 @pytest.mark.parametrize(
-    "name", ["sources_source_changelist", "documents_document_changelist", "auth_user_changelist"]
+    "name",
+    [
+        "sources_source_changelist",
+        "documents_document_changelist",
+        "auth_user_changelist",
+        "chat_conversation_changelist",
+        "chat_chattexts_changelist",
+        "dashboard",
+        "retrieval",
+    ],
 )
 def test_staff_without_a_role_is_refused(staff_without_role, name):
     assert staff_without_role.get(reverse(f"admin:{name}")).status_code == 403

@@ -99,6 +99,12 @@ def test_embedded_beat_fires_the_schedule(monkeypatch):
     worker.start_beat(first_delay=0.05)
     import time
 
-    time.sleep(0.5)
+    try:
+        time.sleep(0.5)
+    finally:
+        worker.stop_beat()
+    stopped_at = len(fired)
+    time.sleep(0.3)
+    assert len(fired) == stopped_at  # stopped means stopped
     assert fired.count(Task.SCHEDULE_CRAWLS) >= 3
     assert fired.count(Task.DELETE_OLD_CHATS) == 1  # once at start, then daily
