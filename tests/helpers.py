@@ -40,3 +40,15 @@ def run_python(
         text=True,
         timeout=timeout,
     )
+
+
+def stop_process(process: subprocess.Popen | None, timeout: float = 15) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

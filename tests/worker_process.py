@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from tests.helpers import REPO, clean_env
+from tests.helpers import REPO, clean_env, stop_process
 
 
 def database_url_for_subprocess() -> str:
@@ -104,11 +104,5 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self._log.close()

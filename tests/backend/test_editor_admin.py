@@ -19,14 +19,6 @@ def source():
 
 
 @pytest.fixture
-def editor_client(client):
-    user = User.objects.create_user("editor", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=EDITORS))
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def staff_without_role(client):
     user = User.objects.create_user("nobody", password="pw", is_staff=True)
     client.force_login(user)

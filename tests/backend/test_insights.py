@@ -3,14 +3,13 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
 from backend.chat.models import Conversation, Feedback, Message
 from backend.insights.gaps import group_questions
 from backend.insights.selectors import dashboard, percentile
-from backend.ops.roles import EDITORS
 
 pytestmark = pytest.mark.django_db
 
@@ -31,14 +30,6 @@ def exchange(question: str, outcome: str, *, total_ms=900, first_ms=120, sources
             created_at=timezone.now() - timedelta(days=days_ago)
         )
     return answer
-
-
-@pytest.fixture
-def editor(client):
-    user = User.objects.create_user("editor", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=EDITORS))
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize(
@@ -82,11 +73,11 @@ def test_dashboard_numbers():
     assert sum(day["answered"] for day in data["per_day"]) == 2
 
 
-def test_dashboard_page_for_editors_only(editor, client):
+def test_dashboard_page_for_editors_only(editor_client, client):
     exchange("Gibt es einen Parkplatz?", "unanswered")
-    page = editor.get(reverse("admin:dashboard")).content.decode()
+    page = editor_client.get(reverse("admin:dashboard")).content.decode()
     assert "<svg" in page and "Parkplatz" in page
-    assert reverse("admin:dashboard") in editor.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:dashboard") in editor_client.get(reverse("admin:index")).content.decode()
 
     nobody = User.objects.create_user("nobody", password="pw", is_staff=True)
     client.force_login(nobody)
@@ -94,7 +85,7 @@ def test_dashboard_page_for_editors_only(editor, client):
     assert client.get(reverse("admin:retrieval")).status_code == 403
 
 
-def test_retrieval_debugger_uses_the_chat_retrieval(editor, monkeypatch):
+def test_retrieval_debugger_uses_the_chat_retrieval(editor_client, monkeypatch):
     from rag.models import RetrievedChunk
 
     calls = []
@@ -116,24 +107,24 @@ def test_retrieval_debugger_uses_the_chat_retrieval(editor, monkeypatch):
         ]
 
     monkeypatch.setattr("backend.chat.retrieval.retrieve", fake_retrieve)
-    response = editor.get(reverse("admin:retrieval"), {"question": "Kinderturnen", "k": 5})
+    response = editor_client.get(reverse("admin:retrieval"), {"question": "Kinderturnen", "k": 5})
     page = response.content.decode()
     assert calls == [("Kinderturnen", [], 5)]
     assert "Dienstag 16 Uhr" in page and "7.5" in page
 
 
-def test_conversation_filters_and_csv_export(editor):
+def test_conversation_filters_and_csv_export(editor_client):
     answered = exchange("Wann ist Training?", "answered")
     unanswered = exchange("Gibt es einen Parkplatz?", "unanswered")
     Feedback.objects.create(message=answered, rating=Feedback.Rating.DOWN, comment="falsch")
     url = reverse("admin:chat_conversation_changelist")
 
-    page = editor.get(url, {"outcome": "unanswered"}).content.decode()
+    page = editor_client.get(url, {"outcome": "unanswered"}).content.decode()
     assert "Parkplatz" in page and "Wann ist Training" not in page
-    page = editor.get(url, {"outcome": "thumbs_down"}).content.decode()
+    page = editor_client.get(url, {"outcome": "thumbs_down"}).content.decode()
     assert "Wann ist Training" in page and "Parkplatz" not in page
 
-    response = editor.post(
+    response = editor_client.post(
         url,
         {
             "action": "export_csv",

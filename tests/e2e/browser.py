@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CI
-from tests.helpers import REPO
+from tests.helpers import REPO, stop_process
 
 ARTIFACTS = REPO / "test-artifacts"
 DOC_IMAGES = REPO / "docs" / "images"
@@ -100,10 +100,5 @@ class LotseServer:
         raise RuntimeError("server did not start:\n" + self.log_path.read_text())
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
         self._log.close()
