@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,13 @@ def start_worker(tmp_path):
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def _editor_texts_forgotten():
+    """The chat keeps editors' texts for a while per process; a test's rolled-back texts must
+    not reach the next test. Imports nothing: only when the chat is already loaded."""
+    yield
+    services = sys.modules.get("backend.chat.services")
+    if services is not None:
+        services.forget_editor_texts()

@@ -7,7 +7,8 @@ is recorded, so tests can assert what the model was told.
 
 Replies are scripted: :meth:`FakeOpenAI.queue` sets the next ones in order, ``default`` is
 used when none is queued. Modes model a real endpoint's failures: ``http500``, ``garbage``
-(unparseable stream), ``slow`` (no answer within the client's timeout) and a per-chunk
+(unparseable stream), ``error_event`` (an error object inside a started stream, as
+OpenAI sends when a model is overloaded), ``slow`` (no answer within the client's timeout) and a per-chunk
 ``chunk_delay`` to keep a stream open while a client disconnects.
 """
 
@@ -25,7 +26,7 @@ from typing import Literal
 
 logger = logging.getLogger(__name__)
 
-Mode = Literal["ok", "http500", "garbage", "slow"]
+Mode = Literal["ok", "http500", "garbage", "slow", "error_event"]
 
 
 @dataclass
@@ -186,6 +187,10 @@ class FakeOpenAI:
                         self._event("[DONE]")
                         return
                     self._event(self._chunk(body, {"role": "assistant", "content": ""}, None))
+                    if reply.mode == "error_event":
+                        error = {"message": "The server is overloaded", "type": "server_error"}
+                        self._event(json.dumps({"error": error}))
+                        return
                     for piece in pieces(reply.text):
                         if reply.chunk_delay:
                             time.sleep(reply.chunk_delay)
@@ -201,3 +206,18 @@ class FakeOpenAI:
                     fake.client_gone.set()
 
         return Handler
+
+
+def main() -> None:
+    """``python -m tests.fake_openai [REPLY]``: serve in a process of its own until killed,
+    printing the base URL first (benchmarks keep it out of their client's GIL)."""
+    with FakeOpenAI() as fake:
+        if len(sys.argv) > 1:
+            fake.default = Reply(sys.argv[1])
+        sys.stdout.write(fake.base_url + "\n")
+        sys.stdout.flush()
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -114,14 +114,50 @@ def llm_client(config: LLMConfig):
     return client
 
 
+# Editors' chat texts change rarely and every turn needs them: each process keeps them for
+# EDITOR_TEXTS_SECONDS. Saving or deleting them clears the copy of the process that did it at
+# once (the admin's), the other processes' copies expire on their own.
+EDITOR_TEXTS_SECONDS = 30.0
+_editor_texts: tuple[float, list[tuple[str, str, str]]] | None = None
+
+
+def warm_up() -> None:
+    """Load what the first chat would otherwise wait seconds for: the SDK, the index (and in
+    local mode its sparse look-up), the query encoder. For a thread at server start."""
+    started = time.monotonic()
+    try:
+        import openai  # noqa: F401
+
+        retrieve("Öffnungszeiten", [], 1)
+    except Exception:  # a store that is not up yet: the first chat will say so, not this
+        logger.warning("chat warm-up failed; the first question will be slower", exc_info=True)
+        return
+    logger.info("chat warm-up done in %s ms", _ms(started))
+
+
+def forget_editor_texts(**kwargs) -> None:
+    global _editor_texts
+    _editor_texts = None
+
+
+def _current_editor_texts() -> list[tuple[str, str, str]]:
+    """(language, system prompt, "I don't know" text) per language editors have set."""
+    global _editor_texts
+    cached, now = _editor_texts, time.monotonic()
+    if cached is None or now - cached[0] > EDITOR_TEXTS_SECONDS:
+        rows = list(ChatTexts.objects.values_list("language", "system_prompt", "dont_know"))
+        cached = _editor_texts = (now, rows)
+    return cached[1]
+
+
 def editor_texts_applied(config: AnswerConfig) -> AnswerConfig:
     """The config with what editors set in the admin (Chat texts) on top of the defaults."""
     prompts, dont_know_texts = dict(config.system_prompts), dict(config.dont_know_texts)
-    for texts in ChatTexts.objects.all():
-        if texts.system_prompt.strip():
-            prompts[texts.language] = texts.system_prompt.strip()
-        if texts.dont_know.strip():
-            dont_know_texts[texts.language] = texts.dont_know.strip()
+    for language, system_prompt, dont_know_text in _current_editor_texts():
+        if system_prompt.strip():
+            prompts[language] = system_prompt.strip()
+        if dont_know_text.strip():
+            dont_know_texts[language] = dont_know_text.strip()
     return replace(config, system_prompts=prompts, dont_know_texts=dont_know_texts)
 
 
@@ -215,16 +251,19 @@ def _open_turn(question, conversation_id, language, source_ids, client, origin):
                 )
             default_language = language if language in LANGUAGES else conversation.language
             history = recent_history(conversation, config.history_turns)
+            searched = [str(pk) for pk in conversation.sources.values_list("id", flat=True)]
+            detected = detect_question_language(question, default=default_language or "de")
         else:
+            # a new conversation: as few statements as possible, every visitor waits for them
             sources = _existing_sources(source_ids)  # checked before anything is stored
+            detected = detect_question_language(question, default=default_language or "de")
             conversation = Conversation.objects.create(
-                client_hash=client, origin=origin[:300], language=""
+                client_hash=client, origin=origin[:300], language=detected
             )
             if sources:
-                conversation.sources.set(sources)
+                conversation.sources.add(*sources)
             history = []
-        searched = [str(pk) for pk in conversation.sources.values_list("id", flat=True)]
-        detected = detect_question_language(question, default=default_language or "de")
+            searched = [str(pk) for pk in sources]
         if not conversation.language:
             conversation.language = detected
             conversation.save(update_fields=["language"])
@@ -236,6 +275,8 @@ def _existing_sources(source_ids: Sequence[int]) -> list[int]:
     """The requested sources, or :class:`ChatError` when one does not exist: searching
     everything instead would answer from sites the widget was not meant to cover."""
     wanted = set(source_ids)
+    if not wanted:
+        return []
     found = set(Source.objects.filter(id__in=wanted).values_list("id", flat=True))
     if wanted - found:
         raise ChatError("unknown_source", _("One of the requested sources does not exist."))

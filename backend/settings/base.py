@@ -111,8 +111,15 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(VAR_DIR / "lotse.sqlite3"),
-            # Web, in-process worker and management commands share the file.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            # Web, in-process worker and management commands share the file. WAL: readers
+            # never wait for a writer, and a commit appends to the log instead of syncing the
+            # whole file twice, so concurrent chats do not queue behind each other's commits
+            # (synchronous=NORMAL is WAL's durable-after-checkpoint setting).
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

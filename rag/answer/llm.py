@@ -8,6 +8,7 @@ so :func:`stream_answer` retries once itself, and only before anything was yield
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -74,27 +75,66 @@ def _retryable(error: AnswerError) -> bool:
     return error.code in {"llm_timeout", "llm_unavailable", "llm_bad_response", "llm_empty"}
 
 
+async def _server_sent_data(response) -> AsyncIterator[str]:
+    """The ``data`` of each server-sent event of a streamed HTTP response, until ``[DONE]``."""
+    lines: list[str] = []
+    async for line in response.iter_lines():
+        if line:
+            if line.startswith("data:"):
+                lines.append(line[5:].removeprefix(" "))
+            continue  # comments, event names and ids carry nothing for chat completions
+        if lines:
+            data, lines = "\n".join(lines), []
+            if data.startswith("[DONE]"):
+                return
+            yield data
+    if lines and not lines[0].startswith("[DONE]"):
+        yield "\n".join(lines)
+
+
+def _chunk(data: str) -> dict:
+    """One streamed chunk; an error event or an unreadable one raises :class:`AnswerError`."""
+    try:
+        chunk = json.loads(data)
+    except ValueError:
+        raise AnswerError(
+            "llm_bad_response", f"unreadable stream from the language model: {data[:80]!r}"
+        ) from None
+    if not isinstance(chunk, dict):
+        raise AnswerError("llm_bad_response", f"unexpected stream chunk: {data[:80]!r}")
+    if chunk.get("error"):
+        error = chunk["error"]
+        message = error.get("message") if isinstance(error, dict) else error
+        raise AnswerError("llm_unavailable", f"the language model reported: {message}")
+    return chunk
+
+
 async def _stream_once(client, config: LLMConfig, messages: list[dict]) -> AsyncIterator:
-    stream = await client.chat.completions.create(
+    # The SDK sends the request (auth, Azure, errors by HTTP status); the stream's chunks are
+    # read here as plain JSON: the SDK builds typed objects per chunk, which cost more CPU than
+    # everything else in a chat turn and would hold up the other visitors' turns.
+    async with client.chat.completions.with_streaming_response.create(
         model=config.model,
         messages=messages,
         stream=True,
         stream_options={"include_usage": True},
         temperature=config.temperature,
         max_tokens=config.max_tokens,
-    )
-    try:
-        async for chunk in stream:
-            usage = getattr(chunk, "usage", None)
-            if usage is not None:
-                yield Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
-            for choice in chunk.choices or ():
-                text = choice.delta.content if choice.delta else None
-                if text:
+    ) as response:
+        # leaving this block closes the HTTP response, so a visitor who left stops the
+        # generation upstream too
+        async for data in _server_sent_data(response):
+            chunk = _chunk(data)
+            usage = chunk.get("usage")
+            if isinstance(usage, dict):
+                yield Usage(
+                    int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+                )
+            for choice in chunk.get("choices") or ():
+                delta = choice.get("delta") if isinstance(choice, dict) else None
+                text = delta.get("content") if isinstance(delta, dict) else None
+                if text and isinstance(text, str):
                     yield TextDelta(text)
-    finally:
-        # closes the HTTP response, so a visitor who left stops the generation upstream too
-        await stream.close()
 
 
 async def stream_answer(

@@ -15,6 +15,9 @@ def open_vector_client(config: VectorStoreConfig):
     from qdrant_client import QdrantClient
 
     if config.local:
+        from rag.store import local_sparse
+
+        local_sparse.install()  # an inverted index for sparse search, as a server has
         try:
             return QdrantClient(path=config.path)
         except RuntimeError as exc:  # qdrant's lock error: another process has the folder

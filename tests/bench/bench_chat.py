@@ -4,14 +4,17 @@ A real `manage.py serve` (embedded default, one uvicorn process) answers through
 `openai` SDK from a local OpenAI-compatible server that streams instantly, so the numbers are
 Lotse's own: validation, storage, retrieval, prompt building and the first streamed piece.
 The corpus is XQuAD's German articles rendered as pages and crawled by Lotse itself (or
-generated pages when ../shared is not there).
+generated pages when ../shared is not there). The LLM runs in a process of its own and the
+visitors are one asyncio client, so the harness takes as little of a small machine's CPU from
+the server as it can; the server runs with DEBUG off, as in production (``--debug``: on).
 
-    python tests/bench/bench_chat.py [--xquad ../shared/data/qa/xquad] [--rounds 3]
+    python tests/bench/bench_chat.py [--xquad ../shared/data/qa/xquad] [--rounds 10] [--debug]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import html
 import json
 import os
@@ -22,14 +25,12 @@ import tempfile
 import threading
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.fake_openai import FakeOpenAI, Reply  # noqa: E402
 
 CONCURRENCY = (1, 10, 50)
 
@@ -87,18 +88,16 @@ def manage(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
     )
 
 
-def ask(base: str, question: str) -> dict:
+async def ask(client, base: str, question: str) -> dict:
     """One streamed chat; the client's time to the first token and the server's timings."""
-    import httpx
-
     started = time.perf_counter()
     first = None
     done = None
-    with httpx.stream(
-        "POST", f"{base}/api/v1/chat/", json={"message": question}, timeout=60
+    async with client.stream(
+        "POST", f"{base}/api/v1/chat/", json={"message": question}
     ) as response:
         event = ""
-        for line in response.iter_lines():
+        async for line in response.aiter_lines():
             if line.startswith("event: "):
                 event = line[7:]
             elif line.startswith("data: "):
@@ -113,6 +112,16 @@ def ask(base: str, question: str) -> dict:
     }
 
 
+async def ask_all(base: str, questions: list[str]) -> list[dict]:
+    """The questions at once, as that many visitors would send them: one event loop in this
+    process (threads would take the server's CPU on a small machine for their own GIL)."""
+    import httpx
+
+    limits = httpx.Limits(max_connections=len(questions))
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        return await asyncio.gather(*(ask(client, base, q) for q in questions))
+
+
 def pct(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return (
@@ -125,12 +134,20 @@ def pct(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--xquad", type=Path, default=REPO.parent / "shared/data/qa/xquad")
-    parser.add_argument("--rounds", type=int, default=3, help="batches per concurrency level")
+    parser.add_argument(
+        "--rounds", type=int, default=10, help="measured batches per concurrency level"
+    )
     parser.add_argument(
         "--database-url",
         default="",
         help="e.g. mysql://root@127.0.0.1:3306/lotse_bench (an "
         "empty database); default: the embedded SQLite",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="serve with DEBUG on (the embedded default's development mode); default: "
+        "off, as in production",
     )
     args = parser.parse_args()
 
@@ -139,8 +156,16 @@ def main() -> None:
     site_dir.mkdir()
     questions = write_site(site_dir, args.xquad if args.xquad.exists() else None)
     site = serve_folder(site_dir)
-    with FakeOpenAI() as llm:
-        llm.default = Reply("Laut der Quelle ist das so [1].")
+    # the instant LLM runs in a process of its own: in this one it would wait for the GIL
+    # behind the benchmark's client threads, and that wait would count as Lotse's time
+    llm = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_openai", "Laut der Quelle ist das so [1]."],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    llm_url = llm.stdout.readline().strip()
+    try:
         env = {
             **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
             "LOTSE_VAR_DIR": str(work / "var"),
@@ -148,8 +173,9 @@ def main() -> None:
             "CHAT_RATE_LIMIT_PER_IP": "0",
             "CHAT_RATE_LIMIT_PER_CONVERSATION": "0",
             "OPENAI_API_KEY": "bench",
-            "OPENAI_BASE_URL": llm.base_url,
+            "OPENAI_BASE_URL": llm_url,
             "LOG_LEVEL": "WARNING",
+            "DEBUG": "false" if not args.debug else "true",
         }
         if args.database_url:
             env["DATABASE_URL"] = args.database_url
@@ -184,16 +210,18 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.2)
-            ask(base, questions[0])  # warm-up: imports, the model of the sparse encoder
+            asyncio.run(ask_all(base, questions[:1]))  # warm-up: imports, the sparse encoder
             rows = []
             cursor = 0
             for concurrency in CONCURRENCY:
+                # one batch first that is not counted: the server starts threads and database
+                # connections for the first burst of this size, once in its life
+                asyncio.run(ask_all(base, questions[-concurrency:]))
                 results = []
                 for _ in range(args.rounds):
                     batch = [questions[(cursor + i) % len(questions)] for i in range(concurrency)]
                     cursor += concurrency
-                    with ThreadPoolExecutor(concurrency) as pool:
-                        results += list(pool.map(lambda q: ask(base, q), batch))
+                    results += asyncio.run(ask_all(base, batch))
                 server_first = [
                     r["timings"]["first_token_ms"]
                     for r in results
@@ -219,9 +247,16 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=15)
+    finally:
+        llm.terminate()
+        llm.wait(timeout=15)
     site.shutdown()
     database = "MySQL/MariaDB" if args.database_url else "SQLite (embedded default)"
-    print(f"\nserver time before the first token (instant LLM), one uvicorn process, {database}")
+    mode = "DEBUG on" if args.debug else "DEBUG off"
+    print(
+        f"\nserver time before the first token (instant LLM), one uvicorn process, {database}, "
+        f"{mode}"
+    )
     header = (
         "concurrent",
         "chats",

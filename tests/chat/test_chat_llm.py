@@ -155,6 +155,14 @@ def test_garbage_from_the_llm_is_a_clear_error(fake_llm):
     assert len(fake_llm.requests) == 2
 
 
+def test_error_inside_the_stream_is_an_error_event_after_one_retry(fake_llm):
+    fake_llm.default = Reply(mode="error_event")
+    result = ask("Wie hoch ist der Jahresbeitrag?")
+    assert [kind for kind, _ in result.events] == ["error", "done"]
+    assert result.of("error")[0]["code"] == "llm_unavailable"
+    assert len(fake_llm.requests) == 2
+
+
 def test_slow_llm_times_out_with_an_error_event(fake_llm):
     fake_llm.default = Reply(mode="slow", delay=3)
     with override_settings(CHAT_LLM_TIMEOUT=1.0):

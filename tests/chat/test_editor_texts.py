@@ -48,3 +48,32 @@ def test_widget_config_gives_greeting_and_suggestions(client, settings):
     assert response["Access-Control-Allow-Origin"] == "https://www.verein.example"
     refused = client.get("/api/v1/chat/config/", HTTP_ORIGIN="https://evil.example")
     assert refused.status_code == 403
+
+
+def test_texts_are_kept_per_process_and_renewed_on_save_or_expiry(monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from backend.chat import services
+
+    texts = ChatTexts.objects.create(language="de", dont_know="Erste Fassung.")
+    assert services.editor_texts_applied(services.answer_config()).dont_know_texts["de"] == (
+        "Erste Fassung."
+    )
+    with CaptureQueriesContext(connection) as queries:
+        services.editor_texts_applied(services.answer_config())
+    assert len(queries) == 0  # kept: a turn does not ask the database again
+
+    texts.dont_know = "Zweite Fassung."
+    texts.save()  # this process (the admin's) sees the change at once
+    config = services.editor_texts_applied(services.answer_config())
+    assert config.dont_know_texts["de"] == "Zweite Fassung."
+
+    ChatTexts.objects.filter(pk=texts.pk).update(dont_know="Von anderswo.")  # no signal here
+    assert services.editor_texts_applied(services.answer_config()).dont_know_texts["de"] == (
+        "Zweite Fassung."
+    )
+    monkeypatch.setattr(services, "EDITOR_TEXTS_SECONDS", 0.0)  # as if the time had passed
+    assert services.editor_texts_applied(services.answer_config()).dont_know_texts["de"] == (
+        "Von anderswo."
+    )

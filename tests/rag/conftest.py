@@ -60,6 +60,9 @@ def no_network(monkeypatch):
 def qdrant():
     from qdrant_client import QdrantClient
 
+    from rag.store import local_sparse
+
+    local_sparse.install()  # as open_vector_client does for local mode
     client = QdrantClient(":memory:")
     yield client
     client.close()

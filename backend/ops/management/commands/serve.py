@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -38,6 +40,10 @@ class Command(BaseCommand):
 
             get_worker().start()
             get_worker().start_beat()  # crawl schedules and chat retention
+        if workers == 1:
+            from backend.chat.services import warm_up
+
+            threading.Thread(target=warm_up, name="chat-warm-up", daemon=True).start()
         self._banner(host, port)
         uvicorn.run(
             "backend.asgi:application",
