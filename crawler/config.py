@@ -38,6 +38,11 @@ class CrawlConfig:
     sitemap_urls: tuple[str, ...] = ()
     # Sitemaps announced in robots.txt of a start host are read as well.
     use_robots_sitemaps: bool = True
+    # A sitemap <lastmod> older than the copy the server last confirmed skips the fetch (the
+    # page counts as unchanged, its kept links are followed) unless that confirmation is more
+    # than sitemap_trust_days old.
+    trust_sitemap_lastmod: bool = True
+    sitemap_trust_days: float = 7.0
     # Empty: the hosts of the start URLs. A leading "." or the plain domain also allows
     # subdomains ("example.org" allows "www.example.org").
     allowed_domains: tuple[str, ...] = ()

@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
 META_STORED = "lotse_stored_page"
+META_ROBOTS_PROBE = "lotse_robots_probe"
 
 
 class SkipRequest(IgnoreRequest):
@@ -94,6 +95,16 @@ class RedirectScopeMiddleware(_SpiderState):
             raise SkipRequest(f"redirect_to_known_url: {key}")
         site.seen.add(key)
         request.meta["lotse_target"] = key
+
+
+class RobotsProbeMiddleware:
+    """Ends the spider's robots probe right after Scrapy's RobotsTxtMiddleware (order 100) has
+    read its host's robots.txt: the probe exists to make that happen before any page request
+    (so the Sitemap lines are known first), never to be downloaded itself."""
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get(META_ROBOTS_PROBE):
+            raise IgnoreRequest("robots.txt read")
 
 
 class ConditionalGetMiddleware(_SpiderState):

@@ -9,6 +9,8 @@ import gzip
 import io
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
@@ -87,8 +89,55 @@ def links_of(response: Response) -> list[str]:
     return list(found)
 
 
+@dataclass(frozen=True)
+class SitemapEntry:
+    loc: str
+    # The latest instant the sitemap's <lastmod> can mean, in UTC; None when absent or unusable.
+    lastmod: datetime | None = None
+
+
+def lastmod_bound(text: str | None) -> datetime | None:
+    """The latest UTC instant a W3C-datetime ``<lastmod>`` can stand for, or None.
+
+    Read pessimistically, because a page is only skipped when its lastmod is *older* than our
+    copy: a date alone is the end of that day anywhere on earth, a time without a zone the
+    same time in the westernmost zone (UTC-12).
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        if len(text) <= 10:  # YYYY, YYYY-MM or YYYY-MM-DD
+            parts = [int(part) for part in text.split("-")] + [1, 1]
+            day = date(parts[0], parts[1] or 1, parts[2] or 1)
+            if len(text) == 4:
+                day = date(day.year + 1, 1, 1) - timedelta(days=1)
+            elif len(text) == 7:
+                day = date(day.year + day.month // 12, day.month % 12 + 1, 1) - timedelta(days=1)
+            return datetime.combine(day, time.max, tzinfo=UTC) + timedelta(hours=12)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC) + timedelta(hours=12)
+    return moment.astimezone(UTC)
+
+
+def sitemap_urls(body: bytes) -> tuple[str, list[SitemapEntry]]:
+    """("urlset" | "sitemapindex" | "", entries with their lastmod) of a sitemap."""
+    kind, entries = _sitemap(body)
+    return kind, [
+        SitemapEntry(entry["loc"], lastmod_bound(entry.get("lastmod"))) for entry in entries
+    ]
+
+
 def sitemap_entries(body: bytes) -> tuple[str, list[str]]:
     """("urlset" | "sitemapindex" | "", locations) of a sitemap, gzipped or not."""
+    kind, entries = _sitemap(body)
+    return kind, [entry["loc"] for entry in entries]
+
+
+def _sitemap(body: bytes) -> tuple[str, list[dict]]:
     if body[:2] == b"\x1f\x8b":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(body)) as fh:
@@ -104,7 +153,7 @@ def sitemap_entries(body: bytes) -> tuple[str, list[str]]:
     except Exception:  # lxml raises several kinds for broken XML; all mean "not a sitemap"
         logger.info("sitemap is not valid XML")
         return "", []
-    return sitemap.type or "", [entry["loc"] for entry in _entries(sitemap) if entry.get("loc")]
+    return sitemap.type or "", [entry for entry in _entries(sitemap) if entry.get("loc")]
 
 
 def _entries(sitemap: Sitemap) -> Iterator[dict]:

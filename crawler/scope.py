@@ -8,7 +8,7 @@ once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -102,6 +102,9 @@ def _fix_escapes(text: str) -> str:
     return _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), text)
 
 
+NORMALIZED_KEPT = 100_000  # normalised spellings a Scope remembers before it starts over
+
+
 def host_matches(host: str, domains: tuple[str, ...]) -> bool:
     """True when ``host`` is one of ``domains`` or a subdomain of one."""
     host = host.lower().rstrip(".")
@@ -122,6 +125,7 @@ class Scope:
     max_depth: int
     keep_trailing_slash: bool = True
     strip_params: tuple[str, ...] = ()
+    _normalized: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_config(cls, config: CrawlConfig) -> Scope:
@@ -135,9 +139,16 @@ class Scope:
         )
 
     def normalize(self, url: str) -> str:
-        return normalize_url(
-            url, keep_trailing_slash=self.keep_trailing_slash, strip_params=self.strip_params
-        )
+        # A site links the same URLs from every page: remember the answers (bounded).
+        key = self._normalized.get(url)
+        if key is None:
+            key = normalize_url(
+                url, keep_trailing_slash=self.keep_trailing_slash, strip_params=self.strip_params
+            )
+            if len(self._normalized) >= NORMALIZED_KEPT:
+                self._normalized.clear()
+            self._normalized[url] = key
+        return key
 
     def check(self, url: str, depth: int = 0) -> ScopeReason:
         """Decide for a normalised URL found at ``depth`` (start URLs are depth 0)."""

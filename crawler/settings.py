@@ -53,6 +53,7 @@ def scrapy_settings(config: CrawlConfig) -> dict[str, Any]:
             MW + "RedirectScopeMiddleware": 40,
             MW + "NetGuardMiddleware": 50,
             # Scrapy's RobotsTxtMiddleware runs at 100, after the guard.
+            MW + "RobotsProbeMiddleware": 110,
             MW + "ConditionalGetMiddleware": 560,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             MW + "BackoffRetryMiddleware": 550,

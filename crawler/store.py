@@ -14,7 +14,7 @@ import sqlite3
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,12 @@ class PageInfo:
     last_changed: datetime | None
     gone: bool
     run_id: str
+    # "html" or "pdf" as the crawler classified the last fetched body ("" before links were kept)
+    kind: str = ""
+    # an HTML page's links (absolute, page order) as of its stored body; None when not kept
+    links: tuple[str, ...] | None = None
+    # when the server last confirmed this copy (200 or 304); a sitemap skip does not count
+    last_verified: datetime | None = None
 
     @property
     def has_body(self) -> bool:
@@ -75,6 +81,8 @@ BLOB_BUCKET = "page_blobs"
 # 16 MB, and montydb rewrites the whole document on every update.
 INLINE_BODY_MAX = 256 * 1024
 HISTORY_LENGTH = 10
+# More links than this are not kept with the page (a recrawl then parses the stored body).
+MAX_KEPT_LINKS = 2000
 
 
 def _utcnow() -> datetime:
@@ -185,11 +193,16 @@ class PageStore:
         title: str = "",
         run_id: str = "",
         not_modified: bool = False,
+        page_kind: str = "",
+        links: list[str] | None = None,
         now: datetime | None = None,
     ) -> ChangeKind:
         """Store one successful fetch and say whether the page is new, changed or unchanged.
 
-        ``not_modified`` records a 304 answer to a conditional GET: the stored body stays.
+        ``not_modified`` records a 304 answer to a conditional GET: the stored body stays, and
+        so do its kind and links. Otherwise ``page_kind`` ("html"/"pdf") and an HTML page's
+        ``links`` are kept with the body, so a recrawl that gets a 304, or that a sitemap's
+        lastmod tells the page is unchanged, follows them without parsing the body again.
         Idempotent: recording the same fetch twice gives UNCHANGED the second time and the
         same stored page.
         """
@@ -220,6 +233,7 @@ class PageStore:
             status=old.get("status", 200) if not_modified else status,
             content_hash=content_hash,
             last_seen=now,
+            last_verified=now,
             last_fetched_status=status,
             run_id=run_id,
             gone=False,
@@ -232,6 +246,8 @@ class PageStore:
         if not not_modified:
             doc["content_type"] = content_type
             doc["title"] = title
+            doc["kind"] = page_kind
+            doc["links"] = links if links is not None and len(links) <= MAX_KEPT_LINKS else None
         if kind is ChangeKind.NEW and not doc.get("first_seen"):
             doc["first_seen"] = now
         old_blob = (old or {}).get("body_blob")
@@ -253,6 +269,45 @@ class PageStore:
         if old_blob and old_blob != doc.get("body_blob"):
             self._drop_blob_if_unused(old_blob)
         return kind
+
+    def unchanged_per_sitemap(
+        self,
+        url: str,
+        *,
+        source_id: str,
+        run_id: str,
+        lastmod: datetime,
+        trust_days: float,
+        now: datetime | None = None,
+    ) -> PageInfo | None:
+        """Vouch for our copy of ``url`` without fetching it, if its sitemap ``lastmod`` is
+        older than the server's last confirmation of the copy (200 or 304) and that was at
+        most ``trust_days`` ago; the copy must be a live page or PDF of ``source_id`` (a page
+        with its links kept). Then count it seen in ``run_id`` and return it; else None.
+        ``last_verified`` stays: only the server can renew it."""
+        key = page_key(url)
+        old = self._find(key)
+        if old is None or old.get("gone") or old.get("content_hash") is None:
+            return None
+        page = self._page_info(old)
+        now = _to_store_time(now) if now else _utcnow()
+        verified = page.last_verified
+        if verified is None or lastmod >= verified:
+            return None
+        if now.replace(tzinfo=UTC) - verified > timedelta(days=trust_days):
+            return None
+        if page.status != 200 or source_id not in page.sources:
+            return None
+        if page.kind not in ("html", "pdf") or (page.kind == "html" and page.links is None):
+            return None
+        history = list(old.get("history") or [])
+        history.append({"at": now, "status": None, "change": "unchanged_per_sitemap"})
+        update = {"last_seen": now, "run_id": run_id, "history": history[-HISTORY_LENGTH:]}
+        if self._by_id is not None:
+            self._by_id.put({**old, **update})
+        else:
+            self.pages.update_one({"_id": key}, {"$set": update})
+        return page
 
     def mark_gone(
         self, url: str, *, status: int | None = None, run_id: str = "", now: datetime | None = None
@@ -364,6 +419,9 @@ class PageStore:
             last_changed=_from_store_time(doc.get("last_changed")),
             gone=bool(doc.get("gone")),
             run_id=doc.get("run_id") or "",
+            kind=doc.get("kind") or "",
+            links=None if doc.get("links") is None else tuple(doc["links"]),
+            last_verified=_from_store_time(doc.get("last_verified") or doc.get("last_seen")),
         )
 
 

@@ -45,7 +45,10 @@ class SourceAdmin(admin.ModelAdmin):
     inlines = [CrawlRunInline]
     actions = ["crawl_now", "stop_crawls"]
     fieldsets = (
-        (None, {"fields": ("name", "enabled", "start_urls", "sitemap_urls")}),
+        (
+            None,
+            {"fields": ("name", "enabled", "start_urls", "sitemap_urls", "trust_sitemap_lastmod")},
+        ),
         (
             _("Scope"),
             {

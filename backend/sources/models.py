@@ -86,6 +86,15 @@ class Source(models.Model):
         _("maximum pages"), default=5000, help_text=_("The crawl stops after this many fetches.")
     )
     follow_pdfs = models.BooleanField(_("index linked PDFs"), default=True)
+    trust_sitemap_lastmod = models.BooleanField(
+        _("trust the sitemap's lastmod"),
+        default=True,
+        help_text=_(
+            "A recrawl skips pages whose last modification in the sitemap is older than Lotse's "
+            "copy (checked with the server at least once a week). Turn off for a site whose "
+            "sitemap dates are wrong."
+        ),
+    )
     schedule = models.CharField(
         _("schedule"), max_length=20, choices=Schedule.choices, default=Schedule.MANUAL
     )

@@ -8,7 +8,9 @@ event in the per-URL log (crawler.events).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,13 +25,14 @@ from scrapy.exceptions import (
 )
 from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
 from crawler.config import CrawlConfig
 from crawler.events import EventSink, Outcome, UrlEvent
-from crawler.middlewares import META_STORED, SkipRequest
+from crawler.middlewares import META_ROBOTS_PROBE, META_STORED, SkipRequest
 from crawler.netguard import NetGuard
-from crawler.pages import classify_body, links_of, media_type, robots_meta, sitemap_entries
+from crawler.pages import classify_body, links_of, media_type, robots_meta, sitemap_urls
 from crawler.pages import title_of as page_title
 from crawler.scope import InvalidURL, Scope, ScopeReason
 from crawler.store import ChangeKind, PageStore, content_hash_of
@@ -39,6 +42,8 @@ logger = logging.getLogger(__name__)
 # Out-of-domain links and mailto: are on every page; logging each would drown the log.
 QUIET_SCOPE_REASONS = frozenset({ScopeReason.OUT_OF_SCOPE_DOMAIN, ScopeReason.NOT_HTTP})
 PAGE_STATUSES = [304, 404, 410]
+# At most this long, a crawl waits for its sitemaps before it requests the first page.
+SITEMAP_WAIT_S = 60.0
 CHANGE_OUTCOMES = {
     ChangeKind.NEW: Outcome.FETCHED_NEW,
     ChangeKind.CHANGED: Outcome.FETCHED_CHANGED,
@@ -69,6 +74,10 @@ class SiteSpider(scrapy.Spider):
         self.pages_requested = 0
         self.quiet_skips = 0
         self.truncated = False
+        self.aux_pending = 0  # robots.txt and sitemap requests not answered yet
+        # links of pages skipped for their sitemap lastmod, followed once all sitemaps are
+        # read: a page they lead to may be listed (and skippable) in a sitemap not read yet
+        self.held_links: list[tuple[str, int]] = []
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -80,12 +89,24 @@ class SiteSpider(scrapy.Spider):
     # -- requests ------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Request]:
-        self.sink.started(start_urls=list(self.config.start_urls))
-        for url in self.config.sitemap_urls:
+        config = self.config
+        self.sink.started(start_urls=list(config.start_urls))
+        for url in config.sitemap_urls:
             request = self.sitemap_request(url, require_scope=False)
             if request is not None:
                 yield request
-        for url in self.config.start_urls:
+        if config.trust_sitemap_lastmod:
+            # Sitemaps before pages: a page requested before its sitemap entry is read cannot
+            # be skipped for its lastmod any more, and on a recrawl most of them can be.
+            if config.use_robots_sitemaps:
+                for request in self.robots_requests():
+                    yield request
+            deadline = time.monotonic() + SITEMAP_WAIT_S
+            while self.aux_pending > 0 and time.monotonic() < deadline:
+                await _pause(0.02)
+            for request in self.release_held_links():
+                yield request
+        for url in config.start_urls:
             request = self.page_request(url, depth=0)
             if request is not None:
                 yield request
@@ -121,6 +142,41 @@ class SiteSpider(scrapy.Spider):
             meta={"lotse_depth": depth, "lotse_key": key, "handle_httpstatus_list": PAGE_STATUSES},
         )
 
+    def robots_requests(self) -> list[Request]:
+        """A probe per start host that only makes Scrapy's robots middleware read robots.txt
+        now; ``on_robots`` then requests its sitemaps. The probe itself is never sent."""
+        requests, roots = [], set()
+        for url in self.config.start_urls:
+            parts = urlsplit(url)
+            root = f"{parts.scheme}://{parts.netloc}"
+            if parts.scheme in ("http", "https") and root not in roots:
+                roots.add(root)
+                self.aux_pending += 1
+                requests.append(
+                    Request(
+                        root + "/robots.txt",
+                        callback=self.on_robots_probe,
+                        errback=self.on_robots_probe,
+                        dont_filter=True,
+                        priority=20,
+                        meta={"lotse_aux": True, META_ROBOTS_PROBE: True},
+                    )
+                )
+        return requests
+
+    def on_robots_probe(self, _: Any) -> list[Request]:
+        return self.aux_answered()
+
+    def aux_answered(self) -> list[Request]:
+        """One robots.txt or sitemap request is done; after the last, the held links go."""
+        self.aux_pending -= 1
+        return self.release_held_links() if self.aux_pending <= 0 else []
+
+    def release_held_links(self) -> list[Request]:
+        held, self.held_links = self.held_links, []
+        requests = (self.page_request(link, depth) for link, depth in held)
+        return [request for request in requests if request is not None]
+
     def sitemap_request(self, url: str, *, require_scope: bool = True) -> Request | None:
         try:
             key = self.scope.normalize(url)
@@ -132,6 +188,7 @@ class SiteSpider(scrapy.Spider):
             logger.info("ignoring sitemap outside the source's domains: %s", key)
             return None
         self.seen_sitemaps.add(key)
+        self.aux_pending += 1
         return Request(
             key,
             callback=self.parse_sitemap,
@@ -166,20 +223,69 @@ class SiteSpider(scrapy.Spider):
 
     # -- sitemaps ------------------------------------------------------------------------
 
-    def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        kind, locations = sitemap_entries(response.body)
-        self.sink.sitemap(response.url, status=response.status, kind=kind, urls=len(locations))
-        for loc in locations:
-            if kind == "sitemapindex":
-                request = self.sitemap_request(loc)
-            else:
-                request = self.page_request(loc, depth=0)
-            if request is not None:
-                yield request
+    def parse_sitemap(self, response: Response) -> list[Request]:
+        try:
+            requests = self._sitemap_requests(response)
+        except Exception:
+            self.aux_answered()
+            raise
+        return requests + self.aux_answered()
 
-    def on_sitemap_error(self, failure: Failure) -> None:
+    def _sitemap_requests(self, response: Response) -> list[Request]:
+        kind, entries = sitemap_urls(response.body)
+        self.sink.sitemap(response.url, status=response.status, kind=kind, urls=len(entries))
+        requests: list[Request] = []
+        for entry in entries:
+            if kind == "sitemapindex":
+                request = self.sitemap_request(entry.loc)
+            else:
+                request = self.page_request(entry.loc, depth=0)
+                if request is not None and entry.lastmod is not None:
+                    followed = self._unchanged_per_sitemap(request, entry.lastmod)
+                    if followed is not None:
+                        requests.extend(followed)
+                        continue
+            if request is not None:
+                requests.append(request)
+        return requests
+
+    def _unchanged_per_sitemap(self, request: Request, lastmod: datetime) -> list[Request] | None:
+        """Skip the fetch of a page whose sitemap lastmod is older than the copy the server
+        last confirmed: log it unchanged and hold its kept links (see ``held_links``). None:
+        fetch it after all (no usable copy, or one confirmed too long ago to trust lastmod)."""
+        config = self.config
+        if not config.trust_sitemap_lastmod:
+            return None
+        key = request.meta["lotse_key"]
+        stored = self.store.unchanged_per_sitemap(
+            key,
+            source_id=config.source_id,
+            run_id=config.run_id,
+            lastmod=lastmod,
+            trust_days=config.sitemap_trust_days,
+        )
+        if stored is None:
+            return None
+        depth = request.meta["lotse_depth"]
+        self.sink.url(
+            UrlEvent(
+                url=key,
+                outcome=Outcome.UNCHANGED,
+                reason="sitemap_lastmod",
+                depth=depth,
+                content_type=stored.content_type,
+                content_hash=stored.content_hash,
+                title=stored.title,
+                kind=stored.kind,
+            )
+        )
+        self.held_links.extend((link, depth + 1) for link in stored.links or ())
+        return []
+
+    def on_sitemap_error(self, failure: Failure) -> list[Request]:
         _, reason, status = describe_failure(failure)
         self.sink.sitemap(failure.request.url, status=status, kind="", urls=0, reason=reason)
+        return self.aux_answered()
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -200,21 +306,19 @@ class SiteSpider(scrapy.Spider):
             requested_url=requested if key != requested else "",
         )
         try:
-            page = self._record(response, key, event)
+            links = self._record(response, key, event)
         except Exception as exc:  # a store failure loses this URL, not the crawl
             logger.exception("cannot store %s", key)
             event.outcome, event.reason = Outcome.FAILED, f"store_error: {exc}"
-            page = None
+            links = None
         self.sink.url(event)
-        if page is None or event.kind != "html":
+        if not links or event.kind != "html":
             return []
-        if {"nofollow", "none"} & robots_meta(page):
-            return []
-        requests = (self.page_request(link, depth + 1) for link in links_of(page))
+        requests = (self.page_request(link, depth + 1) for link in links)
         return [request for request in requests if request is not None]
 
-    def _record(self, response: Response, key: str, event: UrlEvent) -> Response | None:
-        """Store the fetch, fill in ``event``; return the response whose links to follow."""
+    def _record(self, response: Response, key: str, event: UrlEvent) -> list[str] | None:
+        """Store the fetch, fill in ``event``; return the links to follow."""
         status = response.status
         config = self.config
         if status in (404, 410):
@@ -237,13 +341,19 @@ class SiteSpider(scrapy.Spider):
             event.outcome, event.reason = Outcome.UNCHANGED, "not_modified"
             event.content_type, event.content_hash = stored.content_type, stored.content_hash
             event.title = stored.title
+            # Links of an unchanged page still count: without them a recrawl would stop here
+            # and every page behind it would look unseen. Kept with the page since its last
+            # body; a copy stored without them is parsed once more.
+            if stored.kind and (stored.links is not None or stored.kind != "html"):
+                event.kind = stored.kind
+                return list(stored.links or ())
             body = self.store.load_body(key) or b""
             event.kind = classify_body(stored.content_type, key, body[:1024])
             if event.kind != "html":
                 return None
-            # Links of an unchanged page still count: without them a recrawl would stop here
-            # and every page behind it would look unseen.
-            return HtmlResponse(key, body=body, headers={"Content-Type": stored.content_type})
+            return _links_to_follow(
+                HtmlResponse(key, body=body, headers={"Content-Type": stored.content_type})
+            )
 
         content_type = media_type(response)
         kind = classify_body(content_type, key, response.body[:1024])
@@ -255,11 +365,12 @@ class SiteSpider(scrapy.Spider):
             event.outcome, event.reason = Outcome.SKIPPED, "pdf_disabled"
             return None
         directives = robots_meta(response) if kind == "html" else set()
+        links = _links_to_follow(response, directives) if kind == "html" else None
         if "noindex" in directives or "none" in directives:
             had_copy = self.store.mark_gone(key, status=status, run_id=config.run_id)
             event.outcome = Outcome.GONE if had_copy else Outcome.SKIPPED
             event.reason = "noindex"
-            return response
+            return links
         event.title = page_title(response) if kind == "html" else ""
         change = self.store.record_fetch(
             key,
@@ -271,10 +382,12 @@ class SiteSpider(scrapy.Spider):
             last_modified=_header(response, b"Last-Modified"),
             title=event.title,
             run_id=config.run_id,
+            page_kind=kind,
+            links=links,
         )
         event.outcome = CHANGE_OUTCOMES[change]
         event.content_hash = content_hash_of(response.body)
-        return response
+        return links
 
     def on_page_error(self, failure: Failure) -> None:
         request = failure.request
@@ -306,6 +419,23 @@ class SiteSpider(scrapy.Spider):
             pages_requested=self.pages_requested,
             quiet_skips=self.quiet_skips,
         )
+
+
+async def _pause(seconds: float) -> None:
+    """Sleep inside the spider's coroutines, whichever Twisted reactor runs them."""
+    from twisted.internet import reactor
+    from twisted.internet.task import deferLater
+
+    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+
+def _links_to_follow(response: Response, directives: set[str] | None = None) -> list[str]:
+    """The page's links, or none when its robots meta says nofollow."""
+    if directives is None:
+        directives = robots_meta(response)
+    if {"nofollow", "none"} & directives:
+        return []
+    return links_of(response)
 
 
 def _header(response: Response, name: bytes) -> str | None:

@@ -51,6 +51,18 @@ def test_create_source_validates_urls_and_patterns(staff_api):
         "/api/v1/sources/", {"name": "ok", "start_urls": "https://ok.example/"}, format="json"
     )
     assert response.status_code == 201
+    assert response.json()["trust_sitemap_lastmod"] is True
+
+
+def test_trusting_sitemap_lastmod_is_the_sources_choice(staff_api, source):
+    from backend.sources.crawling import crawl_config_for
+
+    response = staff_api.patch(
+        f"/api/v1/sources/{source.pk}/", {"trust_sitemap_lastmod": False}, format="json"
+    )
+    assert response.status_code == 200
+    run = CrawlRun.objects.create(source=Source.objects.get(pk=source.pk))
+    assert crawl_config_for(run).trust_sitemap_lastmod is False
 
 
 def test_crawl_start_conflict_and_stop(staff_api, source, no_dispatch):

@@ -7,7 +7,9 @@ keeps the server's work off the GIL of whoever measures the crawl.
 The generated site: ``/`` and ``/page/<n>``, each with a title, a few paragraphs and ten
 links (the next page plus nine chosen by a fixed hash, so every page is reachable and every
 run crawls the same graph). Bodies never change; each carries an ETag and a matching
-If-None-Match gets a 304, so a recrawl transfers no bodies.
+If-None-Match gets a 304, so a recrawl transfers no bodies. With ``--sitemap`` it also has
+a robots.txt naming /sitemap.xml, which lists every page with a fixed <lastmod> in the past,
+as a CMS publishes it.
 
 The static site: files under a folder via SimpleHTTPRequestHandler, which sends
 Last-Modified and answers a matching If-Modified-Since with 304 (Python 3.7+).
@@ -54,9 +56,13 @@ class GeneratedHandler(BaseHTTPRequestHandler):
     # client's delayed ACK (~40 ms per response), and both crawlers would measure that.
     disable_nagle_algorithm = True
     pages = 2000
+    sitemap = False
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
+        if self.sitemap and path in ("/robots.txt", "/sitemap.xml"):
+            self._send(200, self._sitemap_file(path), "text/plain", None)
+            return
         if path == "/":
             page = 0
         elif path.startswith("/page/") and path[6:].isdigit() and int(path[6:]) < self.pages:
@@ -70,6 +76,20 @@ class GeneratedHandler(BaseHTTPRequestHandler):
             self._send(304, b"", None, etag)
         else:
             self._send(200, body, "text/html; charset=utf-8", etag)
+
+    def _sitemap_file(self, path: str) -> bytes:
+        base = f"http://{self.headers.get('Host')}"
+        if path == "/robots.txt":
+            return f"User-agent: *\nSitemap: {base}/sitemap.xml\n".encode()
+        entries = "".join(
+            f"<url><loc>{base}{'/' if n == 0 else f'/page/{n}'}</loc>"
+            "<lastmod>2026-01-05T09:30:00+01:00</lastmod></url>"
+            for n in range(self.pages)
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+        ).encode()
 
     def _send(self, status: int, body: bytes, content_type: str | None, etag: str | None) -> None:
         self.send_response(status)
@@ -92,8 +112,15 @@ class QuietStaticHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a crawler opening 16 connections at once gets
+    # some SYNs dropped and waits a whole second to resend them, a stall no real web server
+    # causes (the static site speaks HTTP/1.0, a connection per request, so this is frequent)
+    request_queue_size = 128
+
+
 def serve(handler) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
     server.serve_forever()
@@ -133,11 +160,13 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="kind", required=True)
     generated = sub.add_parser("generated")
     generated.add_argument("--pages", type=int, default=2000)
+    generated.add_argument("--sitemap", action="store_true", help="robots.txt and a sitemap")
     static = sub.add_parser("static")
     static.add_argument("--root", required=True)
     args = parser.parse_args(argv)
     if args.kind == "generated":
-        serve(type("Handler", (GeneratedHandler,), {"pages": args.pages}))
+        attributes = {"pages": args.pages, "sitemap": args.sitemap}
+        serve(type("Handler", (GeneratedHandler,), attributes))
     else:
         serve(partial(QuietStaticHandler, directory=args.root))
 

@@ -2,7 +2,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.store import INLINE_BODY_MAX, ChangeKind, PageStoreConfig, open_page_store
+from crawler.store import (
+    INLINE_BODY_MAX,
+    MAX_KEPT_LINKS,
+    ChangeKind,
+    PageStoreConfig,
+    open_page_store,
+)
 
 URL = "https://example.org/a?utm_source=x"
 KEY = "https://example.org/a"
@@ -152,3 +158,54 @@ def test_fast_document_encoding_matches_montydb(store):
     }
     expected = bson.document_encode(doc, codec_options=store._by_id._target.coptions)
     assert store._by_id._encode(doc) == expected
+
+
+def test_links_and_kind_are_kept_with_the_body_and_survive_a_304(store):
+    t0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    record(store, b"<a href=x>", page_kind="html", links=["https://example.org/x"], now=t0)
+    store.record_fetch(URL, source_id="s1", status=304, not_modified=True, now=t0 + timedelta(1))
+    page = store.get_page(URL)
+    assert (page.kind, page.links) == ("html", ("https://example.org/x",))
+    assert page.last_verified == t0 + timedelta(1)
+
+    record(store, b"<p>no links now</p>", page_kind="html", links=[])
+    assert store.get_page(URL).links == ()
+    too_many = [f"https://example.org/{i}" for i in range(MAX_KEPT_LINKS + 1)]
+    record(store, b"<p>a link farm</p>", page_kind="html", links=too_many)
+    assert store.get_page(URL).links is None  # not kept: a recrawl parses the body instead
+
+
+def test_unchanged_per_sitemap_counts_as_seen_without_renewing_the_servers_word(store):
+    t0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    record(store, b"body", page_kind="html", links=[], run_id="r1", now=t0)
+    later = t0 + timedelta(hours=5)
+
+    def vouch(lastmod, *, source_id="s1", trust_days=7.0, now=later):
+        return store.unchanged_per_sitemap(
+            URL, source_id=source_id, run_id="r2", lastmod=lastmod, trust_days=trust_days, now=now
+        )
+
+    assert vouch(t0) is None  # changed at the moment we fetched it: not older than our copy
+    assert vouch(t0 - timedelta(days=1), source_id="s2") is None  # another source's copy
+    assert vouch(t0 - timedelta(days=1), now=t0 + timedelta(days=8)) is None  # too long ago
+    assert store.get_page(URL).run_id == "r1"  # none of those touched the page
+
+    page = vouch(t0 - timedelta(days=1))
+    assert page is not None and page.url == KEY
+    page = store.get_page(URL)
+    assert (page.run_id, page.last_seen, page.last_verified) == ("r2", later, t0)
+    assert store.urls_not_seen_in_run("s1", "r2") == set()
+
+    store.mark_gone(URL, status=404)
+    assert vouch(t0 - timedelta(days=1)) is None
+
+
+def test_a_page_stored_without_its_links_is_not_vouched_for(store):
+    t0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    record(store, b"<p>old</p>", now=t0)  # as stored before links were kept
+    assert (
+        store.unchanged_per_sitemap(
+            URL, source_id="s1", run_id="r2", lastmod=t0 - timedelta(days=1), trust_days=7
+        )
+        is None
+    )

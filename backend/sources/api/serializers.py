@@ -12,6 +12,7 @@ class SourceSerializer(serializers.ModelSerializer):
             "enabled",
             "start_urls",
             "sitemap_urls",
+            "trust_sitemap_lastmod",
             "allowed_domains",
             "include_patterns",
             "exclude_patterns",
