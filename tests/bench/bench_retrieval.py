@@ -6,14 +6,15 @@
 Prints tables; never fails. Target: hybrid >= the better of sparse and dense at every k.
 
 * Corpus: every XQuAD article (German and English, 48 each) becomes one HTML page - title as
-  <h1>, paragraphs as <p> - indexed through ``rag.ingest.ingest`` with content type html, so
-  the real parse + chunk + embed + upsert path builds the index. Both languages share one
+  <h1>, paragraphs as <p> - served locally and crawled and indexed by Lotse itself
+  (``manage.py crawl URL --wait`` on the embedded default with the local dense model), so the
+  real crawl + parse + chunk + embed + upsert path builds the index. Both languages share one
   collection: for the German questions the English articles are distractors and vice versa.
 * Gold: the chunk(s) of the question's article holding the gold answer in its paragraph
   context (answer plus up to 40 characters either side); if the chunker cut right there, any
   chunk of the article containing the answer text.
 * recall@k: share of questions with a gold chunk among the first k hits.
-* Dense embeddings are cached in memory by text, so each chunk and question is embedded once.
+* Question embeddings come from the same local model, cached in memory by text.
 * ``--variants`` also prints the fusion methods compared when the default was chosen.
 """
 
@@ -24,8 +25,11 @@ import html
 import importlib.util
 import json
 import logging
+import os
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from functools import partial
@@ -36,18 +40,17 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from rag.config import (  # noqa: E402
-    DenseConfig,
     RagConfig,
     RetrievalConfig,
     VectorStoreConfig,
 )
 from rag.embeddings.local import LocalEmbedder  # noqa: E402
 from rag.embeddings.sparse import SparseEncoder  # noqa: E402
-from rag.ingest import collection_for, ingest  # noqa: E402
 from rag.retrieval import search  # noqa: E402
 from rag.retrieval.fusion import convex_fusion, rrf_fusion  # noqa: E402
 from rag.store.collections import DENSE, SPARSE  # noqa: E402
-from rag.store.points import document_chunks, point_id  # noqa: E402
+from rag.store.points import point_id  # noqa: E402
+from tests.bench.sites import SiteProcess  # noqa: E402
 
 KS = (1, 5, 10)
 CANDIDATES = RetrievalConfig().candidates
@@ -115,32 +118,76 @@ def gold_points(chunks: list[dict], document_id: str, context: str, answer: dict
     return found
 
 
-def build_index(xquad: Path, embedder: CachedEmbedder, client, config: RagConfig):
-    """Ingest both languages; return questions as (language, question, gold point ids)."""
-    questions: list[tuple[str, str, set[str]]] = []
-    missing_gold = 0
+def write_site(xquad: Path, folder: Path) -> list[tuple[str, int, dict]]:
+    """Every article of both languages as a page under ``folder``, one index page linking
+    them all; returns (language, number, article)."""
+    articles = []
+    links = []
     for lang in ("de", "en"):
+        (folder / lang).mkdir(parents=True)
         data = json.loads((xquad / f"xquad.{lang}.json").read_text(encoding="utf-8"))["data"]
         for number, article in enumerate(data):
-            document_id = f"{lang}-{number}"
             paragraphs = [paragraph["context"] for paragraph in article["paragraphs"]]
-            title = article.get("title") or f"Artikel {number}"
-            ingest(
-                article_html(title.replace("_", " "), paragraphs, lang),
-                "text/html",
-                f"https://xquad.example/{lang}/{number}",
-                document_id,
-                "xquad",
-                config,
-                client,
-                dense_embedder=embedder,
-            )
-            chunks = document_chunks(client, collection_for(config), document_id)
-            for paragraph in article["paragraphs"]:
-                for qa in paragraph["qas"]:
-                    gold = gold_points(chunks, document_id, paragraph["context"], qa["answers"][0])
-                    missing_gold += not gold
-                    questions.append((lang, qa["question"], gold))
+            title = (article.get("title") or f"Artikel {number}").replace("_", " ")
+            (folder / lang / f"{number}.html").write_bytes(article_html(title, paragraphs, lang))
+            links.append(f'<a href="/{lang}/{number}.html">{html.escape(title)}</a>')
+            articles.append((lang, number, article))
+    (folder / "index.html").write_text(
+        "<!doctype html><html><body>" + "<br>".join(links) + "</body></html>", encoding="utf-8"
+    )
+    return articles
+
+
+def crawl_and_index(site_dir: Path, var_dir: Path, model_dir: Path) -> dict:
+    """``manage.py crawl URL --wait --json`` on the embedded default with the local dense
+    model: Lotse's own crawl, parse, chunk, embed and upsert build the index."""
+    env = {
+        **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
+        "LOTSE_VAR_DIR": str(var_dir),
+        "CRAWLER_ALLOWED_NETWORKS": "127.0.0.1/32",
+        "EMBEDDING_PROVIDER": "local",
+        "EMBEDDING_MODEL": "all-MiniLM-L6-v2",
+        "EMBEDDING_DIM": "384",
+        "EMBEDDING_MODEL_DIR": str(model_dir),
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "false",
+    }
+    manage = [sys.executable, str(REPO / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput"], env=env, check=True, capture_output=True)
+    with SiteProcess("static", "--root", str(site_dir)) as site:
+        crawl = subprocess.run(
+            [*manage, "crawl", f"{site.base}/index.html", "--wait", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
+    if crawl.returncode != 0:
+        raise SystemExit(f"the crawl failed:\n{crawl.stdout}\n{crawl.stderr}")
+    return json.loads(crawl.stdout)
+
+
+def questions_with_gold(articles, client, collection: str) -> list[tuple[str, str, set[str]]]:
+    """(language, question, gold point ids) from the points Lotse stored, found by page URL."""
+    by_page: dict[str, list[dict]] = {}
+    offset = None
+    while True:
+        points, offset = client.scroll(collection, limit=1000, offset=offset, with_payload=True)
+        for point in points:
+            path = "/" + point.payload["url"].split("/", 3)[3]
+            by_page.setdefault(path, []).append(point.payload)
+        if offset is None:
+            break
+    questions: list[tuple[str, str, set[str]]] = []
+    missing_gold = 0
+    for lang, number, article in articles:
+        chunks = by_page.get(f"/{lang}/{number}.html", [])
+        document_id = str(chunks[0]["document_id"]) if chunks else "missing"
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                gold = gold_points(chunks, document_id, paragraph["context"], qa["answers"][0])
+                missing_gold += not gold
+                questions.append((lang, qa["question"], gold))
     if missing_gold:
         print(f"warning: {missing_gold} questions without a gold chunk (count as misses)")
     return questions
@@ -207,21 +254,23 @@ def main() -> None:
 
     from qdrant_client import QdrantClient
 
-    dense_config = DenseConfig(
-        model="all-MiniLM-L6-v2", dim=384, provider="local", model_dir=str(model_dir)
-    )
-    config = RagConfig(vector_store=VectorStoreConfig(url="", path=""), dense=dense_config)
-    embedder = CachedEmbedder(LocalEmbedder(model_dir, model=dense_config.model))
-    client = QdrantClient(":memory:")
-    collection = collection_for(config)
+    from rag.store import local_sparse
 
+    config = RagConfig(vector_store=VectorStoreConfig(url="", path=""))  # for its sparse defaults
+    embedder = CachedEmbedder(LocalEmbedder(model_dir, model="all-MiniLM-L6-v2"))
+    work = Path(tempfile.mkdtemp(prefix="lotse-bench-retrieval-"))
     bench_started = started = time.perf_counter()
-    questions = build_index(args.xquad, embedder, client, config)
+    articles = write_site(args.xquad, work / "site")
+    report = crawl_and_index(work / "site", work / "var", model_dir)
+    local_sparse.install()  # as Lotse's own open_vector_client does
+    client = QdrantClient(path=str(work / "var" / "qdrant"))
+    (collection,) = [c.name for c in client.get_collections().collections]
+    questions = questions_with_gold(articles, client, collection)
     chunk_count = client.count(collection).count
     print(
-        f"indexed {chunk_count} chunks in {time.perf_counter() - started:.1f}s "
-        f"({embedder.embedded} embedded in {embedder.seconds:.1f}s, "
-        f"{embedder.embedded / embedder.seconds:.1f} chunks/s)"
+        f"Lotse crawled {report['counters']['fetched']} pages and indexed "
+        f"{report['documents']['indexed']} documents ({chunk_count} chunks, collection "
+        f"{collection}) in {time.perf_counter() - started:.0f}s"
     )
     if args.questions:
         questions = [
