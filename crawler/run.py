@@ -12,6 +12,7 @@ carry credentials and command lines are visible to every user of the machine.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -75,27 +77,15 @@ def run_crawl(
     """
     is_cancelled = _cancel_check(cancel)
     deliver, close_sink = _event_target(events)
-    read_fd, write_fd = os.pipe()
-    payload = json.dumps(
-        {"crawl": config.to_dict(), "page_store": asdict(page_store_config), "events_fd": write_fd}
-    )
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (_REPO_ROOT, env.get("PYTHONPATH")) if p)
+    spare = _take_spare(python)
     try:
-        child = subprocess.Popen(
-            [python, "-m", "crawler.run"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            pass_fds=(write_fd,),
-            env=env,
-            text=True,
-        )
+        child, read_fd, child_fd = spare if spare is not None else _spawn(python)
     except OSError as exc:
-        os.close(read_fd)
-        os.close(write_fd)
         close_sink()
         raise CrawlError(f"cannot start the crawl process: {exc}") from exc
-    os.close(write_fd)  # the child holds the write end now; EOF means it has exited
+    payload = json.dumps(
+        {"crawl": config.to_dict(), "page_store": asdict(page_store_config), "events_fd": child_fd}
+    )
     try:
         try:
             child.stdin.write(payload)
@@ -110,7 +100,104 @@ def run_crawl(
     finally:
         os.close(read_fd)
         close_sink()
+        if _warm_wanted:
+            keep_warm(python)  # for the next crawl, while this process waits for work
     return result
+
+
+# -- a warm spare process -----------------------------------------------------------------------
+#
+# Starting a crawl process costs about half a second before the first request (Python, Scrapy,
+# Twisted, the middlewares), which is most of a small site's recrawl. A worker that calls
+# keep_warm() keeps one spare process that has loaded all that and waits on its stdin for a
+# configuration; each crawl takes the spare (still one process per crawl) and starts the next.
+
+_spare_lock = threading.Lock()
+_spare: tuple[subprocess.Popen, int, int, str] | None = None  # child, read fd, child's fd, python
+_warm_wanted = False
+
+
+def _spawn(python: str, *, warm: bool = False) -> tuple[subprocess.Popen, int, int]:
+    """A crawl child with an events pipe: (child, our read end, the write end's number)."""
+    read_fd, write_fd = os.pipe()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_REPO_ROOT, env.get("PYTHONPATH")) if p)
+    command = [python, "-m", "crawler.run", "--events-fd", str(write_fd)]
+    try:
+        child = subprocess.Popen(
+            command + (["--warm"] if warm else []),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            pass_fds=(write_fd,),
+            env=env,
+            text=True,
+        )
+    except OSError:
+        os.close(read_fd)
+        raise
+    finally:
+        os.close(write_fd)  # the child holds the write end now; EOF means it has exited
+    return child, read_fd, write_fd
+
+
+def keep_warm(python: str = sys.executable) -> None:
+    """Have a spare crawl process ready from now on (after each crawl, a new one)."""
+    global _spare, _warm_wanted
+    _warm_wanted = True
+    with _spare_lock:
+        if _spare is not None and _spare[0].poll() is None:
+            return
+        old, _spare = _spare, None
+    if old is not None:
+        _discard(old)
+    try:
+        child, read_fd, child_fd = _spawn(python, warm=True)
+    except OSError as exc:
+        logger.warning("cannot start a spare crawl process: %s", exc)
+        return
+    with _spare_lock:
+        extra, _spare = _spare, (child, read_fd, child_fd, python)
+    if extra is not None:  # another thread was quicker
+        _discard(extra)
+
+
+def stop_warm() -> None:
+    """No spare from now on; the one waiting exits."""
+    global _spare, _warm_wanted
+    _warm_wanted = False
+    with _spare_lock:
+        old, _spare = _spare, None
+    if old is not None:
+        _discard(old)
+
+
+def _take_spare(python: str) -> tuple[subprocess.Popen, int, int] | None:
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is None:
+        return None
+    if spare[3] != python or spare[0].poll() is not None:
+        _discard(spare)  # another interpreter asked for, or it died while waiting
+        return None
+    return spare[:3]
+
+
+def _discard(spare: tuple) -> None:
+    child, read_fd = spare[0], spare[1]
+    try:
+        child.stdin.close()  # no configuration: it exits
+    except OSError:
+        pass
+    try:
+        child.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+    os.close(read_fd)
+
+
+atexit.register(stop_warm)
 
 
 def _follow_child(
@@ -247,6 +334,26 @@ def crawl_in_this_process(
         store.close()
 
 
+def _preload() -> None:
+    """Import what a crawl needs before its configuration arrives (a warm spare)."""
+    from scrapy.settings import default_settings
+    from scrapy.utils.misc import load_object
+
+    import crawler.middlewares
+    import crawler.politeness
+    import crawler.resolver
+    import crawler.settings
+    import crawler.spiders.site
+    import crawler.store  # noqa: F401
+
+    for name in ("DOWNLOADER_MIDDLEWARES_BASE", "SPIDER_MIDDLEWARES_BASE", "EXTENSIONS_BASE"):
+        for path in getattr(default_settings, name, {}):
+            try:
+                load_object(path)
+            except Exception:  # optional components (e.g. brotli) may not import
+                logger.debug("not preloaded: %s", path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.run", description=__doc__)
     parser.add_argument(
@@ -256,8 +363,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--events-fd", type=int, default=None, help="file descriptor for the JSON lines"
     )
+    parser.add_argument(
+        "--warm", action="store_true", help="load Scrapy first, then wait for the configuration"
+    )
     args = parser.parse_args(argv)
-    payload = json.loads(args.config if args.config else sys.stdin.read())
+    if args.warm:
+        _preload()
+    text = args.config if args.config else sys.stdin.read()
+    if not text.strip():
+        return 0  # a spare that was not needed
+    payload = json.loads(text)
     config = CrawlConfig.from_dict(payload["crawl"])
     page_store_config = PageStoreConfig(**payload["page_store"])
     fd = args.events_fd if args.events_fd is not None else payload.get("events_fd", 1)

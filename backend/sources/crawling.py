@@ -206,8 +206,10 @@ def claim_run(run_id: int) -> CrawlRun | None:
 
 def execute_crawl(run_id: int) -> CrawlRun | None:
     """The crawler task's body: claim, crawl in a child process, record, finish."""
-    from crawler.run import CrawlError, run_crawl
+    from crawler.run import CrawlError, keep_warm, run_crawl
 
+    # From the second crawl in this worker process on, the crawl process is already loaded.
+    keep_warm()
     run = claim_run(run_id)
     if run is None:
         logger.info("crawl run %s has ended or is gone; nothing to do", run_id)
