@@ -191,9 +191,12 @@ def bench_site(label: str, site_args: list[str], concurrency: int, counter) -> d
         start = site.base + "/"
         bare_pages, bare_s = run_bare_scrapy(start, concurrency)
         source = lotse_source(label, start, concurrency)
+        before = site.sent_bytes()
         first, first_s, _ = run_lotse(source, counter)
+        first_bytes = site.sent_bytes() - before
         mark_documents_indexed(source)
         again, again_s, sent = run_lotse(source, counter)
+        again_bytes = site.sent_bytes() - before - first_bytes
     from backend.sources.models import CrawlLogEntry
 
     per_sitemap = CrawlLogEntry.objects.filter(run=again, reason="sitemap_lastmod").count()
@@ -210,6 +213,8 @@ def bench_site(label: str, site_args: list[str], concurrency: int, counter) -> d
         "recrawl_s": again_s,
         "recrawl_unchanged": again.unchanged,
         "recrawl_per_sitemap": per_sitemap,
+        "first_bytes": first_bytes,
+        "recrawl_bytes": again_bytes,
         "recrawl_ingest": sent[str(Task.INGEST_DOCUMENT)],
     }
 
@@ -217,7 +222,7 @@ def bench_site(label: str, site_args: list[str], concurrency: int, counter) -> d
 def print_table(rows: list[dict]) -> None:
     header = (
         f"{'site':<12} {'pages':>6} {'bare scrapy p/s':>16} {'lotse first p/s':>16} "
-        f"{'ratio':>6} {'lotse recrawl s':>16} {'recrawl/first':>14}"
+        f"{'ratio':>6} {'lotse recrawl s':>16} {'recrawl/first':>14} {'bytes r/f':>10}"
     )
     print(header)
     print("-" * len(header))
@@ -225,17 +230,20 @@ def print_table(rows: list[dict]) -> None:
         print(
             f"{r['site']:<12} {r['pages']:>6} {r['bare_rate']:>16.1f} {r['first_rate']:>16.1f} "
             f"{r['first_rate'] / r['bare_rate']:>6.2f} {r['recrawl_s']:>16.2f} "
-            f"{r['recrawl_s'] / r['first_s']:>14.2f}"
+            f"{r['recrawl_s'] / r['first_s']:>14.2f} "
+            f"{r['recrawl_bytes'] / max(1, r['first_bytes']):>10.2f}"
         )
     print()
     for r in rows:
         print(
             f"{r['site']}: bare scrapy fetched {r['bare_pages']} pages; lotse first crawl "
-            f"{r['first_s']:.2f}s; recrawl: {r['recrawl_unchanged']} unchanged pages "
+            f"{r['first_s']:.2f}s, {r['first_bytes'] / 1e6:.1f} MB sent by the site; recrawl: "
+            f"{r['recrawl_bytes'] / 1e6:.2f} MB, {r['recrawl_unchanged']} unchanged pages "
             f"({r['recrawl_per_sitemap']} of them not fetched: sitemap lastmod), "
             f"{r['recrawl_ingest']} ingest tasks would have been enqueued (expected 0)"
         )
     print("targets: ratio >= 0.80 (first crawl vs bare scrapy), recrawl/first <= 0.30")
+    print("bytes r/f: what the site sent for the recrawl, relative to the first crawl")
 
 
 def main() -> None:

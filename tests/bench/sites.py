@@ -50,7 +50,38 @@ def page_body(pages: int, page: int) -> bytes:
     ).encode()
 
 
-class GeneratedHandler(BaseHTTPRequestHandler):
+SENT = {"bytes": 0}  # bytes written to clients by this site process
+SENT_PATH = "/_bench/sent"  # answers the count (linked from nowhere: crawlers never see it)
+
+
+class _CountingWriter:
+    def __init__(self, raw) -> None:
+        self.raw = raw
+
+    def write(self, data) -> int:
+        SENT["bytes"] += len(data)
+        return self.raw.write(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self.raw, name)
+
+
+class _Counting:
+    """Counts every byte the handler writes; GET /_bench/sent reports the total."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.wfile = _CountingWriter(self.wfile)
+
+    def send_sent(self) -> None:
+        body = str(SENT["bytes"]).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.raw.write(body)
+
+
+class GeneratedHandler(_Counting, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as a real web server would
     # Headers and body go out in two writes; with Nagle on, the body then waits for the
     # client's delayed ACK (~40 ms per response), and both crawlers would measure that.
@@ -60,6 +91,9 @@ class GeneratedHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
+        if path == SENT_PATH:
+            self.send_sent()
+            return
         if self.sitemap and path in ("/robots.txt", "/sitemap.xml"):
             self._send(200, self._sitemap_file(path), "text/plain", None)
             return
@@ -105,8 +139,14 @@ class GeneratedHandler(BaseHTTPRequestHandler):
         pass
 
 
-class QuietStaticHandler(SimpleHTTPRequestHandler):
+class QuietStaticHandler(_Counting, SimpleHTTPRequestHandler):
     disable_nagle_algorithm = True  # see GeneratedHandler
+
+    def do_GET(self) -> None:
+        if self.path == SENT_PATH:
+            self.send_sent()
+        else:
+            super().do_GET()
 
     def log_message(self, format: str, *args) -> None:
         pass
@@ -148,6 +188,13 @@ class SiteProcess:
             raise RuntimeError(f"site process did not start: {port!r}")
         self.base = f"http://127.0.0.1:{port}"
         return self
+
+    def sent_bytes(self) -> int:
+        """Bytes the site has sent so far (headers and bodies)."""
+        import urllib.request
+
+        with urllib.request.urlopen(self.base + SENT_PATH, timeout=10) as response:
+            return int(response.read())
 
     def __exit__(self, *exc) -> None:
         assert self.process is not None
