@@ -112,3 +112,19 @@ def test_commands_say_clearly_when_the_server_holds_the_stores(monkeypatch, comm
     monkeypatch.setattr(search, "vector_client", locked)
     with pytest.raises(CommandError, match="in use by another Lotse process"):
         call_command(*command)
+
+
+@pytest.mark.usefixtures("corpus")
+def test_warm_up_loads_the_index_and_freezes_what_it_loaded(caplog):
+    import gc
+    import logging
+
+    from backend.chat.services import warm_up
+
+    try:
+        with caplog.at_level(logging.INFO, logger="backend.chat.services"):
+            warm_up()
+        assert "chat warm-up done" in caplog.text
+        assert gc.get_freeze_count() > 0  # the loaded objects are out of the collector's way
+    finally:
+        gc.unfreeze()
