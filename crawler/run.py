@@ -184,16 +184,12 @@ def _take_spare(python: str) -> tuple[subprocess.Popen, int, int] | None:
 
 
 def _discard(spare: tuple) -> None:
+    """Let a spare go: without a configuration it exits once it has loaded (not waited for)."""
     child, read_fd = spare[0], spare[1]
     try:
-        child.stdin.close()  # no configuration: it exits
+        child.stdin.close()
     except OSError:
         pass
-    try:
-        child.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
     os.close(read_fd)
 
 

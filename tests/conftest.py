@@ -80,3 +80,13 @@ def _editor_texts_forgotten():
     services = sys.modules.get("backend.chat.services")
     if services is not None:
         services.forget_editor_texts()
+
+
+@pytest.fixture(autouse=True)
+def _no_spare_crawl_process():
+    """A spare crawl process keeps the stderr and environment of the test that started it;
+    each test starts without one. Imports nothing: only when the crawler is already loaded."""
+    yield
+    run = sys.modules.get("crawler.run")
+    if run is not None:
+        run.stop_warm()

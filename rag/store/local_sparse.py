@@ -8,36 +8,50 @@ into term-sorted numpy arrays, and a query gathers only the postings of its own 
 
 It replaces one function, ``calculate_distance_sparse`` as ``LocalCollection.search`` uses it,
 with one that returns the same array (same scores, ``-inf`` where a vector shares no term).
-Everything else (filters, IDF, ordering, payloads) stays qdrant-client's own code. The index is
-rebuilt whenever the stored vectors are not the very objects it was built from (local mode
-replaces a vector object on every upsert and delete, it never changes one in place).
+Everything else (filters, IDF, ordering, payloads) stays qdrant-client's own code.
+
+Local mode replaces a vector object on every upsert and delete and never changes one in place,
+so an index knows which points changed since it was built by object identity: up to
+``_MAX_DELTA`` of them are scored with qdrant-client's own function on top of the index, more
+make a new index that replaces the old one (one per collection, a few collections at most).
 """
 
 from __future__ import annotations
 
 import operator
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
 
-_MAX_INDEXES = 8  # one per collection and vector name in use; more only in tests
+_MAX_INDEXES = 4  # one per collection in use (tests open several)
+# Up to this many changed or added points are scored one by one on top of an index; more, and
+# the index is rebuilt. While a crawl is being indexed, points change between two questions:
+# this keeps a question from paying a whole rebuild for a few new pages.
+_MAX_DELTA = 512
 _lock = threading.Lock()
-_indexes: OrderedDict[int, _Index] = OrderedDict()
+_indexes: list[_Index] = []  # most recently used last
 _original = None  # qdrant-client's own function, for the cases the index does not serve
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity
 class _Index:
     vectors: tuple  # the SparseVector objects it was built from (kept alive: ids stay unique)
     terms: np.ndarray  # every stored (term, point) pair's term, sorted
     points: np.ndarray  # ... its point position
     values: np.ndarray  # ... its value
 
-    def built_from(self, vectors) -> bool:
-        return len(self.vectors) == len(vectors) and all(map(operator.is_, self.vectors, vectors))
+    def changed(self, vectors) -> np.ndarray | None:
+        """Positions of ``vectors`` that are not the objects this index was built from (new
+        positions included); None when it cannot be a version of them (fewer points)."""
+        built = len(self.vectors)
+        if len(vectors) < built:
+            return None
+        same = np.fromiter(map(operator.is_, self.vectors, vectors), dtype=bool, count=built)
+        return np.concatenate(
+            [np.flatnonzero(~same), np.arange(built, len(vectors), dtype=np.int64)]
+        )
 
 
 def build_index(vectors) -> _Index:
@@ -54,20 +68,33 @@ def build_index(vectors) -> _Index:
     return _Index(tuple(vectors), terms[order], points[order], values[order])
 
 
-def _index_for(vectors) -> _Index:
-    key = id(vectors[0])  # the first point's vector object; checked in full below
+def _index_for(vectors) -> tuple[_Index, np.ndarray]:
+    """An index for ``vectors`` and the positions it does not know (score those directly).
+
+    The closest cached index is used if few points changed since it was built; otherwise a
+    new one replaces it (or, for vectors of another collection, joins the cache)."""
     with _lock:
-        index = _indexes.get(key)
-        if index is not None and index.built_from(vectors):
-            _indexes.move_to_end(key)
-            return index
+        cached = list(reversed(_indexes))
+    closest, closest_changed = None, None
+    for index in cached:
+        changed = index.changed(vectors)
+        if changed is None or 2 * len(changed) >= len(vectors):
+            continue  # mostly other objects: another collection's index (or a re-index)
+        if len(changed) <= _MAX_DELTA:
+            with _lock:
+                if index in _indexes:
+                    _indexes.remove(index)
+                _indexes.append(index)
+            return index, changed
+        if closest_changed is None or len(changed) < closest_changed:
+            closest, closest_changed = index, len(changed)
     index = build_index(vectors)
     with _lock:
-        _indexes[key] = index
-        _indexes.move_to_end(key)
-        while len(_indexes) > _MAX_INDEXES:
-            _indexes.popitem(last=False)
-    return index
+        if closest is not None and closest in _indexes:
+            _indexes.remove(closest)  # an older version of the same collection
+        _indexes.append(index)
+        del _indexes[:-_MAX_INDEXES]
+    return index, np.array([], dtype=np.int64)
 
 
 def score(query, index: _Index, count: int) -> np.ndarray:
@@ -98,7 +125,11 @@ def calculate_distance_sparse(query, vectors, empty_is_zero: bool = False) -> np
     """
     if empty_is_zero or not vectors:
         return _original(query, vectors, empty_is_zero)
-    return score(query, _index_for(vectors), len(vectors))
+    index, changed = _index_for(vectors)
+    scores = score(query, index, len(vectors))
+    if len(changed):
+        scores[changed] = _original(query, [vectors[i] for i in changed])
+    return scores
 
 
 def install() -> None:

@@ -47,5 +47,5 @@ def test_stop_warm_ends_the_spare():
     crawl_run.keep_warm()
     child = crawl_run._spare[0]
     crawl_run.stop_warm()
-    assert child.poll() == 0  # it read an empty configuration and left
     assert crawl_run._spare is None
+    assert child.wait(timeout=20) == 0  # it loaded, read an empty configuration and left

@@ -75,3 +75,34 @@ def test_search_follows_upserts_and_deletes(qdrant):
     assert top_ids(qdrant, "Öffnungszeiten") == [point_id("d3", 0)]
     qdrant.delete("c", points_selector=models.PointIdsList(points=[point_id("d3", 0)]))
     assert top_ids(qdrant, "Öffnungszeiten") == []
+
+
+def test_changed_points_are_scored_on_top_of_the_index_until_it_is_rebuilt(monkeypatch):
+    monkeypatch.setattr(local_sparse, "_indexes", [])
+    monkeypatch.setattr(local_sparse, "_original", sparse_distances.calculate_distance_sparse)
+    rng = random.Random(7)
+    stored = [random_vector(rng, 300, rng.randint(1, 40)) for _ in range(300)]
+    query = random_vector(rng, 300, 20)
+
+    def check(vectors):
+        ours = local_sparse.calculate_distance_sparse(query, vectors)
+        theirs = sparse_distances.calculate_distance_sparse(query, vectors)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+    check(stored)
+    (first,) = local_sparse._indexes
+    # a few upserts and new points, as while a crawl is being indexed: the same index serves
+    stored[3] = random_vector(rng, 300, 10)
+    stored[250] = models.SparseVector(indices=[], values=[])  # a deleted point's vector
+    stored += [random_vector(rng, 300, 12) for _ in range(5)]
+    check(stored)
+    assert local_sparse._indexes == [first]
+    # many changes: a new index replaces the old one of the same collection
+    stored[:100] = [random_vector(rng, 300, 15) for _ in range(100)]
+    monkeypatch.setattr(local_sparse, "_MAX_DELTA", 50)
+    check(stored)
+    assert len(local_sparse._indexes) == 1 and local_sparse._indexes[0] is not first
+    # other collections join the cache, which stays bounded
+    for _ in range(local_sparse._MAX_INDEXES + 2):
+        check([random_vector(rng, 300, 8) for _ in range(40)])
+    assert len(local_sparse._indexes) == local_sparse._MAX_INDEXES
