@@ -98,6 +98,11 @@ class FakeOpenAI:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the real endpoints
+            # each event is a small write; with Nagle on it would wait for the client's
+            # delayed ACK (~40 ms), which no real endpoint makes a client wait
+            disable_nagle_algorithm = True
+
             def log_message(self, format, *args):
                 logger.debug("fake openai: %s", format % args)
 
@@ -158,7 +163,8 @@ class FakeOpenAI:
                 )
 
             def _event(self, data: str) -> None:
-                self.wfile.write(f"data: {data}\n\n".encode())
+                event = f"data: {data}\n\n".encode()
+                self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
                 self.wfile.flush()
 
             def _chunk(self, body: dict, delta: dict, finish: str | None, **extra) -> str:
@@ -176,34 +182,41 @@ class FakeOpenAI:
                 )
 
             def _stream(self, body: dict, reply: Reply) -> None:
+                # As the real API: HTTP/1.1, chunked, the connection kept for the next request.
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
-                self.send_header("Connection", "close")
+                self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
                 try:
-                    if reply.mode == "garbage":
-                        self._event("<html><body>502 Bad Gateway</body></html>")
-                        self._event("[DONE]")
-                        return
-                    self._event(self._chunk(body, {"role": "assistant", "content": ""}, None))
-                    if reply.mode == "error_event":
-                        error = {"message": "The server is overloaded", "type": "server_error"}
-                        self._event(json.dumps({"error": error}))
-                        return
-                    for piece in pieces(reply.text):
-                        if reply.chunk_delay:
-                            time.sleep(reply.chunk_delay)
-                        self._event(self._chunk(body, {"content": piece}, None))
-                    self._event(self._chunk(body, {}, "stop"))
-                    if (body.get("stream_options") or {}).get("include_usage"):
-                        usage = self._usage(body, len(pieces(reply.text)))
-                        self._event(self._chunk(body, None, None, usage=usage))
-                    self._event("[DONE]")
-                    with fake._lock:
-                        fake.finished_streams += 1
+                    self._stream_events(body, reply)
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     fake.client_gone.set()
+                    self.close_connection = True
+
+            def _stream_events(self, body: dict, reply: Reply) -> None:
+                if reply.mode == "garbage":
+                    self._event("<html><body>502 Bad Gateway</body></html>")
+                    self._event("[DONE]")
+                    return
+                self._event(self._chunk(body, {"role": "assistant", "content": ""}, None))
+                if reply.mode == "error_event":
+                    error = {"message": "The server is overloaded", "type": "server_error"}
+                    self._event(json.dumps({"error": error}))
+                    return
+                for piece in pieces(reply.text):
+                    if reply.chunk_delay:
+                        time.sleep(reply.chunk_delay)
+                    self._event(self._chunk(body, {"content": piece}, None))
+                self._event(self._chunk(body, {}, "stop"))
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    usage = self._usage(body, len(pieces(reply.text)))
+                    self._event(self._chunk(body, None, None, usage=usage))
+                self._event("[DONE]")
+                with fake._lock:
+                    fake.finished_streams += 1
 
         return Handler
 
