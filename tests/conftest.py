@@ -72,21 +72,21 @@ def start_worker(tmp_path):
         worker.stop()
 
 
-@pytest.fixture(autouse=True)
-def _editor_texts_forgotten():
-    """The chat keeps editors' texts for a while per process; a test's rolled-back texts must
-    not reach the next test. Imports nothing: only when the chat is already loaded."""
-    yield
-    services = sys.modules.get("backend.chat.services")
-    if services is not None:
-        services.forget_editor_texts()
+# Per-process state a test must not hand to the next one: (module, function that resets it).
+# The chat keeps editors' texts for a while (a test's rolled-back texts must not reach the
+# next test); a spare crawl process keeps the stderr and environment of the test that
+# started it.
+PROCESS_STATE = (
+    ("backend.chat.services", "forget_editor_texts"),
+    ("crawler.run", "stop_warm"),
+)
 
 
 @pytest.fixture(autouse=True)
-def _no_spare_crawl_process():
-    """A spare crawl process keeps the stderr and environment of the test that started it;
-    each test starts without one. Imports nothing: only when the crawler is already loaded."""
+def _process_state_reset():
+    """Resets PROCESS_STATE after each test; imports nothing (only modules already loaded)."""
     yield
-    run = sys.modules.get("crawler.run")
-    if run is not None:
-        run.stop_warm()
+    for module_name, reset in PROCESS_STATE:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            getattr(module, reset)()
