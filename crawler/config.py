@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 DEFAULT_USER_AGENT = "LotseBot/0.1 (+https://github.com/lotse; self-hosted site search)"
 
 
+REVISIT_POLICIES = ("every_crawl", "when_stale")
+
+
 class CrawlConfigError(ValueError):
     """The crawl configuration is unusable; the message names the field."""
 
@@ -43,6 +46,12 @@ class CrawlConfig:
     # than sitemap_trust_days old.
     trust_sitemap_lastmod: bool = True
     sitemap_trust_days: float = 7.0
+    # "every_crawl": every known page is asked again (a conditional GET) at every crawl.
+    # "when_stale": a page whose copy is still fresh by the HTTP caching rules
+    # (crawler.freshness) is not requested; it counts as unchanged and its kept links are
+    # followed. Start URLs are always asked; every page at least every max_revisit_days.
+    revisit: str = "every_crawl"
+    max_revisit_days: float = 7.0
     # Empty: the hosts of the start URLs. A leading "." or the plain domain also allows
     # subdomains ("example.org" allows "www.example.org").
     allowed_domains: tuple[str, ...] = ()
@@ -114,6 +123,10 @@ class CrawlConfig:
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise CrawlConfigError(f"{name}: must not be negative")
+        if self.revisit not in REVISIT_POLICIES:
+            raise CrawlConfigError(f"revisit: one of {', '.join(REVISIT_POLICIES)}")
+        if self.max_revisit_days <= 0:
+            raise CrawlConfigError("max_revisit_days: must be greater than 0")
         if self.request_timeout_s <= 0:
             raise CrawlConfigError("request_timeout_s: must be greater than 0")
 

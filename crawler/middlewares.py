@@ -115,11 +115,12 @@ class ConditionalGetMiddleware(_SpiderState):
             return
         if any(h in request.headers for h in CONDITIONAL_HEADERS):
             return
-        request.meta.pop(META_STORED, None)  # a redirect hop: another URL
-        try:
-            page = self.site.store.get_page(request.url)
-        except InvalidURL:
-            return
+        page = request.meta.pop(META_STORED, None)
+        if page is None or page.url != request.url:  # not looked up yet, or a redirect hop
+            try:
+                page = self.site.store.get_page(request.url)
+            except InvalidURL:
+                return
         if page is None or not page.has_body:
             return
         # A 304 answer then needs no second lookup of what the store has (see SiteSpider).

@@ -19,6 +19,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from crawler.freshness import fresh_until, is_fresh
+
 logger = logging.getLogger(__name__)
 
 
@@ -69,6 +71,8 @@ class PageInfo:
     links: tuple[str, ...] | None = None
     # when the server last confirmed this copy (200 or 304); a sitemap skip does not count
     last_verified: datetime | None = None
+    # until when the copy is fresh by the HTTP caching rules (crawler.freshness)
+    fresh_until: datetime | None = None
 
     @property
     def has_body(self) -> bool:
@@ -99,6 +103,13 @@ def _from_store_time(value: Any) -> datetime | None:
     if not isinstance(value, datetime):
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _followable_copy(page: PageInfo, source_id: str) -> bool:
+    """A live page or PDF of ``source_id`` whose links a crawl can follow without its body."""
+    if not page.has_body or page.status != 200 or source_id not in page.sources:
+        return False
+    return page.kind == "pdf" or (page.kind == "html" and page.links is not None)
 
 
 def content_hash_of(body: bytes) -> str:
@@ -190,6 +201,9 @@ class PageStore:
         content_type: str = "",
         etag: str | None = None,
         last_modified: str | None = None,
+        cache_control: str | None = None,
+        expires: str | None = None,
+        date: str | None = None,
         title: str = "",
         run_id: str = "",
         not_modified: bool = False,
@@ -203,6 +217,9 @@ class PageStore:
         so do its kind and links. Otherwise ``page_kind`` ("html"/"pdf") and an HTML page's
         ``links`` are kept with the body, so a recrawl that gets a 304, or that a sitemap's
         lastmod tells the page is unchanged, follows them without parsing the body again.
+        ``cache_control``, ``expires`` and ``date`` are the response's caching headers: with
+        ``last_modified`` and the page's history they say until when the copy is fresh
+        (``fresh_until``, see crawler.freshness); a 304 without them keeps the stored ones.
         Idempotent: recording the same fetch twice gives UNCHANGED the second time and the
         same stored page.
         """
@@ -243,6 +260,8 @@ class PageStore:
             doc["etag"] = etag
         if last_modified is not None or not not_modified:
             doc["last_modified"] = last_modified
+        if cache_control is not None or expires is not None or not not_modified:
+            doc["cache_control"], doc["expires"] = cache_control, expires
         if not not_modified:
             doc["content_type"] = content_type
             doc["title"] = title
@@ -253,6 +272,18 @@ class PageStore:
         old_blob = (old or {}).get("body_blob")
         if kind is not ChangeKind.UNCHANGED:
             doc["last_changed"] = now
+        doc["fresh_until"] = _to_store_time(
+            fresh_until(
+                verified_at=now.replace(tzinfo=UTC),
+                cache_control=doc.get("cache_control"),
+                expires=doc.get("expires"),
+                date=date,
+                last_modified=doc.get("last_modified"),
+                first_seen=_from_store_time(doc.get("first_seen")),
+                last_changed=_from_store_time(doc.get("last_changed")),
+            )
+        )
+        if kind is not ChangeKind.UNCHANGED:
             doc["body_size"] = len(body)
             if len(body) > INLINE_BODY_MAX:
                 self._write_blob(content_hash, body)
@@ -296,18 +327,46 @@ class PageStore:
             return None
         if now.replace(tzinfo=UTC) - verified > timedelta(days=trust_days):
             return None
-        if page.status != 200 or source_id not in page.sources:
+        if not _followable_copy(page, source_id):
             return None
-        if page.kind not in ("html", "pdf") or (page.kind == "html" and page.links is None):
-            return None
+        self._count_seen(old, run_id=run_id, now=now, change="unchanged_per_sitemap")
+        return page
+
+    def unchanged_while_fresh(
+        self,
+        page: PageInfo,
+        *,
+        source_id: str,
+        run_id: str,
+        max_days: float,
+        now: datetime | None = None,
+    ) -> bool:
+        """Vouch for ``page`` (as ``get_page`` returned it) without fetching it, if its copy
+        is still fresh by the HTTP caching rules and the server confirmed it at most
+        ``max_days`` ago (crawler.freshness); the copy must be a live page or PDF of
+        ``source_id`` with its links kept. Then count it seen in ``run_id`` and return True.
+        ``last_verified`` and ``fresh_until`` stay: only the server can renew them."""
+        now = _to_store_time(now) if now else _utcnow()
+        if not _followable_copy(page, source_id):
+            return False
+        aware_now = now.replace(tzinfo=UTC)
+        if not is_fresh(page.fresh_until, page.last_verified, max_days=max_days, now=aware_now):
+            return False
+        old = self._find(page.url)
+        if old is None or old.get("gone") or old.get("content_hash") != page.content_hash:
+            return False  # changed since it was read
+        self._count_seen(old, run_id=run_id, now=now, change="unchanged_while_fresh")
+        return True
+
+    def _count_seen(self, old: dict[str, Any], *, run_id: str, now: datetime, change: str) -> None:
+        """Count a page seen in ``run_id`` without a fetch; its history says why."""
         history = list(old.get("history") or [])
-        history.append({"at": now, "status": None, "change": "unchanged_per_sitemap"})
+        history.append({"at": now, "status": None, "change": change})
         update = {"last_seen": now, "run_id": run_id, "history": history[-HISTORY_LENGTH:]}
         if self._by_id is not None:
             self._by_id.put({**old, **update})
         else:
-            self.pages.update_one({"_id": key}, {"$set": update})
-        return page
+            self.pages.update_one({"_id": old["_id"]}, {"$set": update})
 
     def mark_gone(
         self, url: str, *, status: int | None = None, run_id: str = "", now: datetime | None = None
@@ -333,6 +392,7 @@ class PageStore:
             "body_blob": None,
             "etag": None,
             "last_modified": None,
+            "fresh_until": None,
             "history": history[-HISTORY_LENGTH:],
         }
         if run_id:
@@ -422,6 +482,7 @@ class PageStore:
             kind=doc.get("kind") or "",
             links=None if doc.get("links") is None else tuple(doc["links"]),
             last_verified=_from_store_time(doc.get("last_verified") or doc.get("last_seen")),
+            fresh_until=_from_store_time(doc.get("fresh_until")),
         )
 
 

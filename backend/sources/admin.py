@@ -47,7 +47,7 @@ class SourceAdmin(admin.ModelAdmin):
     fieldsets = (
         (
             None,
-            {"fields": ("name", "enabled", "start_urls", "sitemap_urls", "trust_sitemap_lastmod")},
+            {"fields": ("name", "enabled", "start_urls", "sitemap_urls")},
         ),
         (
             _("Scope"),
@@ -61,6 +61,10 @@ class SourceAdmin(admin.ModelAdmin):
                     "follow_pdfs",
                 )
             },
+        ),
+        (
+            _("Recrawls"),
+            {"fields": ("trust_sitemap_lastmod", "revisit", "max_revisit_days")},
         ),
         (
             _("Schedule and politeness"),

@@ -48,6 +48,8 @@ def crawl_config_for(run: CrawlRun) -> CrawlConfig:
         start_urls=tuple(source.start_url_list),
         sitemap_urls=tuple(source.sitemap_url_list),
         trust_sitemap_lastmod=source.trust_sitemap_lastmod,
+        revisit=source.revisit,
+        max_revisit_days=float(source.max_revisit_days),
         allowed_domains=tuple(source.allowed_domain_list),
         include_patterns=tuple(source.include_pattern_list),
         exclude_patterns=tuple(source.exclude_pattern_list),

@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +45,10 @@ class Source(models.Model):
         HOURLY = "hourly", _("Every hour")
         DAILY = "daily", _("Every day")
         WEEKLY = "weekly", _("Every week")
+
+    class Revisit(models.TextChoices):
+        EVERY_CRAWL = "every_crawl", _("At every crawl (conditional requests)")
+        WHEN_STALE = "when_stale", _("Only when possibly outdated (HTTP caching rules)")
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     enabled = models.BooleanField(
@@ -94,6 +99,24 @@ class Source(models.Model):
             "copy (checked with the server at least once a week). Turn off for a site whose "
             "sitemap dates are wrong."
         ),
+    )
+    revisit = models.CharField(
+        _("recheck unchanged pages"),
+        max_length=20,
+        choices=Revisit.choices,
+        default=Revisit.EVERY_CRAWL,
+        help_text=_(
+            "“Only when possibly outdated” follows the site's caching headers (Cache-Control, "
+            "Expires, Last-Modified): a page that has not changed for a long time is asked "
+            "less often. Recrawls get faster, but a change can show up a crawl or more later. "
+            "Start URLs are asked at every crawl."
+        ),
+    )
+    max_revisit_days = models.PositiveSmallIntegerField(
+        _("recheck at least every (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("With “only when possibly outdated”: the longest a page goes unchecked."),
     )
     schedule = models.CharField(
         _("schedule"), max_length=20, choices=Schedule.choices, default=Schedule.MANUAL

@@ -8,8 +8,8 @@ event in the per-URL log (crawler.events).
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +26,7 @@ from scrapy.exceptions import (
 from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from crawler.config import CrawlConfig
@@ -75,9 +76,16 @@ class SiteSpider(scrapy.Spider):
         self.quiet_skips = 0
         self.truncated = False
         self.aux_pending = 0  # robots.txt and sitemap requests not answered yet
+        self._aux_idle: Deferred | None = None  # fired when aux_pending drops to 0
         # links of pages skipped for their sitemap lastmod, followed once all sitemaps are
         # read: a page they lead to may be listed (and skippable) in a sitemap not read yet
         self.held_links: list[tuple[str, int]] = []
+        self.start_keys = set()  # start URLs are asked at every crawl, fresh or not
+        for url in config.start_urls:
+            try:
+                self.start_keys.add(self.scope.normalize(url))
+            except InvalidURL:
+                pass
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -101,18 +109,34 @@ class SiteSpider(scrapy.Spider):
             if config.use_robots_sitemaps:
                 for request in self.robots_requests():
                     yield request
-            deadline = time.monotonic() + SITEMAP_WAIT_S
-            while self.aux_pending > 0 and time.monotonic() < deadline:
-                await _pause(0.02)
+            await self._sitemaps_read(SITEMAP_WAIT_S)
             for request in self.release_held_links():
                 yield request
-        for url in config.start_urls:
-            request = self.page_request(url, depth=0)
-            if request is not None:
-                yield request
+        for request in self.page_requests((url, 0) for url in config.start_urls):
+            yield request
 
-    def page_request(self, url: str, depth: int) -> Request | None:
-        """A request for a page, or None with the reason logged (once per URL)."""
+    def page_requests(self, links: Iterable[tuple[str, int]]) -> list[Request]:
+        """Requests for (url, depth) pairs; the links of pages not requested because their
+        copy is still fresh are followed in turn (iteratively: a site can be one long chain)."""
+        work = deque(links)
+        follow: list[tuple[str, int]] = []
+        requests = []
+        while work:
+            url, depth = work.popleft()
+            request = self.page_request(url, depth, follow)
+            if request is not None:
+                requests.append(request)
+            if follow:
+                work.extend(follow)
+                follow.clear()
+        return requests
+
+    def page_request(
+        self, url: str, depth: int, follow: list[tuple[str, int]] | None = None
+    ) -> Request | None:
+        """A request for a page, or None with the reason logged (once per URL). A page that
+        is not requested because its copy is still fresh adds its links to ``follow`` (or to
+        the held links while sitemaps are being read)."""
         try:
             key = self.scope.normalize(url)
         except InvalidURL:
@@ -133,7 +157,7 @@ class SiteSpider(scrapy.Spider):
             self.truncated = True
             return self._skip(key, "max_pages", depth)
         self.pages_requested += 1
-        return Request(
+        request = Request(
             key,
             callback=self.parse_page,
             errback=self.on_page_error,
@@ -141,6 +165,15 @@ class SiteSpider(scrapy.Spider):
             priority=-depth,  # breadth first, so max_pages keeps the shallow pages
             meta={"lotse_depth": depth, "lotse_key": key, "handle_httpstatus_list": PAGE_STATUSES},
         )
+        if self.config.revisit == "when_stale" and key not in self.start_keys:
+            links = self._unchanged_while_fresh(request)
+            if links is not None:
+                if follow is None or self.aux_pending > 0:
+                    self.held_links.extend(links)  # after the sitemaps (see held_links)
+                else:
+                    follow.extend(links)
+                return None
+        return request
 
     def robots_requests(self) -> list[Request]:
         """A probe per start host that only makes Scrapy's robots middleware read robots.txt
@@ -170,12 +203,28 @@ class SiteSpider(scrapy.Spider):
     def aux_answered(self) -> list[Request]:
         """One robots.txt or sitemap request is done; after the last, the held links go."""
         self.aux_pending -= 1
-        return self.release_held_links() if self.aux_pending <= 0 else []
+        if self.aux_pending > 0:
+            return []
+        if self._aux_idle is not None and not self._aux_idle.called:
+            self._aux_idle.callback(None)  # start() goes on with the start URLs
+        return self.release_held_links()
+
+    async def _sitemaps_read(self, timeout_s: float) -> None:
+        """Wait until robots.txt and every sitemap found so far are answered, at most
+        ``timeout_s``."""
+        if self.aux_pending <= 0:
+            return
+        from twisted.internet import reactor
+
+        self._aux_idle = Deferred()
+        timer = reactor.callLater(timeout_s, self._aux_idle.callback, None)
+        await maybe_deferred_to_future(self._aux_idle)
+        if timer.active():
+            timer.cancel()
 
     def release_held_links(self) -> list[Request]:
         held, self.held_links = self.held_links, []
-        requests = (self.page_request(link, depth) for link, depth in held)
-        return [request for request in requests if request is not None]
+        return self.page_requests(held)
 
     def sitemap_request(self, url: str, *, require_scope: bool = True) -> Request | None:
         try:
@@ -266,12 +315,35 @@ class SiteSpider(scrapy.Spider):
         )
         if stored is None:
             return None
+        self.held_links.extend(self._vouched(request, stored, "sitemap_lastmod"))
+        return []
+
+    def _unchanged_while_fresh(self, request: Request) -> list[tuple[str, int]] | None:
+        """The kept links of a page not requested because its copy is still fresh (logged
+        unchanged, reason ``still_fresh``); None: request it. The stored copy then rides
+        along in the request's meta, so the conditional GET needs no second lookup."""
+        config = self.config
+        stored = self.store.get_page(request.meta["lotse_key"])
+        if stored is None:
+            return None
+        if not self.store.unchanged_while_fresh(
+            stored,
+            source_id=config.source_id,
+            run_id=config.run_id,
+            max_days=config.max_revisit_days,
+        ):
+            request.meta[META_STORED] = stored
+            return None
+        return self._vouched(request, stored, "still_fresh")
+
+    def _vouched(self, request: Request, stored, reason: str) -> list[tuple[str, int]]:
+        """Log a page taken as unchanged without a fetch; return its kept links."""
         depth = request.meta["lotse_depth"]
         self.sink.url(
             UrlEvent(
-                url=key,
+                url=request.meta["lotse_key"],
                 outcome=Outcome.UNCHANGED,
-                reason="sitemap_lastmod",
+                reason=reason,
                 depth=depth,
                 content_type=stored.content_type,
                 content_hash=stored.content_hash,
@@ -279,8 +351,7 @@ class SiteSpider(scrapy.Spider):
                 kind=stored.kind,
             )
         )
-        self.held_links.extend((link, depth + 1) for link in stored.links or ())
-        return []
+        return [(link, depth + 1) for link in stored.links or ()]
 
     def on_sitemap_error(self, failure: Failure) -> list[Request]:
         _, reason, status = describe_failure(failure)
@@ -314,8 +385,7 @@ class SiteSpider(scrapy.Spider):
         self.sink.url(event)
         if not links or event.kind != "html":
             return []
-        requests = (self.page_request(link, depth + 1) for link in links)
-        return [request for request in requests if request is not None]
+        return self.page_requests((link, depth + 1) for link in links)
 
     def _record(self, response: Response, key: str, event: UrlEvent) -> list[str] | None:
         """Store the fetch, fill in ``event``; return the links to follow."""
@@ -334,6 +404,7 @@ class SiteSpider(scrapy.Spider):
                 run_id=config.run_id,
                 etag=_header(response, b"ETag"),
                 last_modified=_header(response, b"Last-Modified"),
+                **_caching_headers(response),
             )
             stored = response.meta.get(META_STORED)
             if stored is None or stored.url != key:
@@ -380,6 +451,7 @@ class SiteSpider(scrapy.Spider):
             content_type=content_type,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
+            **_caching_headers(response),
             title=event.title,
             run_id=config.run_id,
             page_kind=kind,
@@ -421,14 +493,6 @@ class SiteSpider(scrapy.Spider):
         )
 
 
-async def _pause(seconds: float) -> None:
-    """Sleep inside the spider's coroutines, whichever Twisted reactor runs them."""
-    from twisted.internet import reactor
-    from twisted.internet.task import deferLater
-
-    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
-
-
 def _links_to_follow(response: Response, directives: set[str] | None = None) -> list[str]:
     """The page's links, or none when its robots meta says nofollow."""
     if directives is None:
@@ -441,6 +505,16 @@ def _links_to_follow(response: Response, directives: set[str] | None = None) -> 
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _caching_headers(response: Response) -> dict[str, str | None]:
+    """The headers that say how long a copy stays fresh (crawler.freshness)."""
+    cache_control = b", ".join(response.headers.getlist(b"Cache-Control"))
+    return {
+        "cache_control": cache_control.decode("latin-1") if cache_control else None,
+        "expires": _header(response, b"Expires"),
+        "date": _header(response, b"Date"),
+    }
 
 
 def describe_failure(failure: Failure) -> tuple[Outcome, str, int | None]:

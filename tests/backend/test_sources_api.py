@@ -65,6 +65,27 @@ def test_trusting_sitemap_lastmod_is_the_sources_choice(staff_api, source):
     assert crawl_config_for(run).trust_sitemap_lastmod is False
 
 
+def test_the_revisit_policy_is_the_sources_choice(staff_api, source):
+    from backend.sources.crawling import crawl_config_for
+
+    assert staff_api.get(f"/api/v1/sources/{source.pk}/").json()["revisit"] == "every_crawl"
+    response = staff_api.patch(
+        f"/api/v1/sources/{source.pk}/",
+        {"revisit": "sometimes", "max_revisit_days": 0},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"revisit", "max_revisit_days"}
+    response = staff_api.patch(
+        f"/api/v1/sources/{source.pk}/",
+        {"revisit": "when_stale", "max_revisit_days": 3},
+        format="json",
+    )
+    assert response.status_code == 200
+    config = crawl_config_for(CrawlRun.objects.create(source=Source.objects.get(pk=source.pk)))
+    assert (config.revisit, config.max_revisit_days) == ("when_stale", 3.0)
+
+
 def test_crawl_start_conflict_and_stop(staff_api, source, no_dispatch):
     started = staff_api.post(f"/api/v1/sources/{source.pk}/crawl/")
     assert started.status_code == 202

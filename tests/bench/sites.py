@@ -9,7 +9,8 @@ links (the next page plus nine chosen by a fixed hash, so every page is reachabl
 run crawls the same graph). Bodies never change; each carries an ETag and a matching
 If-None-Match gets a 304, so a recrawl transfers no bodies. With ``--sitemap`` it also has
 a robots.txt naming /sitemap.xml, which lists every page with a fixed <lastmod> in the past,
-as a CMS publishes it.
+as a CMS publishes it. With ``--last-modified`` every page carries a fixed Last-Modified in the
+past, as static-site servers and many CMSs send it.
 
 The static site: files under a folder via SimpleHTTPRequestHandler, which sends
 Last-Modified and answers a matching If-Modified-Since with 304 (Python 3.7+).
@@ -50,6 +51,7 @@ def page_body(pages: int, page: int) -> bytes:
     ).encode()
 
 
+PAGES_LAST_MODIFIED = "Mon, 05 Jan 2026 08:30:00 GMT"  # the sitemap's <lastmod> as well
 SENT = {"bytes": 0}  # bytes written to clients by this site process
 SENT_PATH = "/_bench/sent"  # answers the count (linked from nowhere: crawlers never see it)
 
@@ -88,6 +90,7 @@ class GeneratedHandler(_Counting, BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     pages = 2000
     sitemap = False
+    last_modified = False
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
@@ -131,6 +134,8 @@ class GeneratedHandler(_Counting, BaseHTTPRequestHandler):
             self.send_header("Content-Type", content_type)
         if etag:
             self.send_header("ETag", etag)
+        if etag and self.last_modified:
+            self.send_header("Last-Modified", PAGES_LAST_MODIFIED)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -208,11 +213,16 @@ def main(argv: list[str] | None = None) -> None:
     generated = sub.add_parser("generated")
     generated.add_argument("--pages", type=int, default=2000)
     generated.add_argument("--sitemap", action="store_true", help="robots.txt and a sitemap")
+    generated.add_argument("--last-modified", action="store_true", help="a Last-Modified header")
     static = sub.add_parser("static")
     static.add_argument("--root", required=True)
     args = parser.parse_args(argv)
     if args.kind == "generated":
-        attributes = {"pages": args.pages, "sitemap": args.sitemap}
+        attributes = {
+            "pages": args.pages,
+            "sitemap": args.sitemap,
+            "last_modified": args.last_modified,
+        }
         serve(type("Handler", (GeneratedHandler,), attributes))
     else:
         serve(partial(QuietStaticHandler, directory=args.root))

@@ -209,3 +209,64 @@ def test_a_page_stored_without_its_links_is_not_vouched_for(store):
         )
         is None
     )
+
+
+def test_fresh_until_follows_the_caching_headers_and_a_304_keeps_them(store):
+    t0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    record(store, b"body", cache_control="public, max-age=3600", now=t0)
+    assert store.get_page(URL).fresh_until == t0 + timedelta(hours=1)
+    # a 304 without caching headers: the stored ones count from the new confirmation
+    t1 = t0 + timedelta(hours=2)
+    store.record_fetch(URL, source_id="s1", status=304, not_modified=True, now=t1)
+    assert store.get_page(URL).fresh_until == t1 + timedelta(hours=1)
+    # a 304 that says otherwise replaces them
+    store.record_fetch(
+        URL, source_id="s1", status=304, not_modified=True, cache_control="no-cache", now=t1
+    )
+    assert store.get_page(URL).fresh_until == t1
+    # a 200 without caching headers, Last-Modified 100 days before: a tenth of that
+    lm = "Tue, 23 Sep 2025 12:00:00 GMT"  # t0 - 100 days
+    record(store, b"new body", last_modified=lm, now=t0)
+    assert store.get_page(URL).fresh_until == t0 + timedelta(days=10)
+
+
+def test_unchanged_while_fresh_vouches_only_for_a_fresh_followable_copy(store):
+    t0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    record(
+        store,
+        b"body",
+        page_kind="html",
+        links=[],
+        cache_control="max-age=86400",
+        now=t0,
+        run_id="r1",
+    )
+    page = store.get_page(URL)
+
+    def vouch(*, source_id="s1", max_days=7.0, now=t0 + timedelta(hours=5)):
+        return store.unchanged_while_fresh(
+            page, source_id=source_id, run_id="r2", max_days=max_days, now=now
+        )
+
+    assert not vouch(now=t0 + timedelta(days=2))  # max-age passed
+    assert not vouch(max_days=0.1)  # confirmed longer ago than the editor's maximum
+    assert not vouch(source_id="s2")  # another source's copy
+    assert store.get_page(URL).run_id == "r1"  # none of those touched the page
+    assert vouch()
+    seen = store.get_page(URL)
+    assert (seen.run_id, seen.last_verified, seen.fresh_until) == ("r2", t0, t0 + timedelta(1))
+    assert store.urls_not_seen_in_run("s1", "r2") == set()
+
+    record(store, b"changed meanwhile", page_kind="html", links=[], now=t0)
+    assert not vouch()  # the copy read before is not the stored one any more
+
+
+def test_a_page_stored_without_links_or_caching_headers_is_not_fresh(store):
+    t0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    record(store, b"<p>old</p>", cache_control="max-age=86400", now=t0)  # links not kept
+    page = store.get_page(URL)
+    assert not store.unchanged_while_fresh(page, source_id="s1", run_id="r2", max_days=7, now=t0)
+    record(store, b"<p>new</p>", page_kind="html", links=[], now=t0)  # new, no headers: no age
+    page = store.get_page(URL)
+    assert page.fresh_until == t0
+    assert not store.unchanged_while_fresh(page, source_id="s1", run_id="r2", max_days=7, now=t0)

@@ -13,6 +13,8 @@ class SourceSerializer(serializers.ModelSerializer):
             "start_urls",
             "sitemap_urls",
             "trust_sitemap_lastmod",
+            "revisit",
+            "max_revisit_days",
             "allowed_domains",
             "include_patterns",
             "exclude_patterns",
