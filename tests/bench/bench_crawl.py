@@ -7,7 +7,10 @@ of bare Scrapy, and a recrawl of the unchanged site in at most 0.3x the first cr
 
 * Bare Scrapy: a minimal spider following every same-host <a href>, no delay, robots.txt
   off, in its own process (CrawlerProcess), with the same concurrency settings as Lotse. Its
-  process has imported Scrapy before the clock starts, as Lotse's warm spare has.
+  process has imported Scrapy and the components its settings name before the clock starts,
+  as Lotse's warm spare has. It then crawls the site again, sending its first crawl's ETag /
+  Last-Modified and following a 304 page's links as it saw them: what asking every page
+  again costs Scrapy itself, without any of Lotse's work.
 * Lotse: the path a real crawl takes — ``execute_crawl`` of backend/sources/crawling.py
   (crawl child process — the worker's warm spare, as from its second crawl on —, page store,
   per-URL events into the CrawlRun and Documents) on the
@@ -53,7 +56,9 @@ LOTSE_MIN_TOTAL_CONCURRENCY = 16
 
 
 def bare_scrapy_child(start_url: str, concurrency: int) -> None:
-    """Crawl every same-host page linked from ``start_url``; print {"pages": n} as JSON."""
+    """Crawl every same-host page linked from ``start_url``, then once more with conditional
+    GETs (the first crawl's ETag / Last-Modified; a 304 page's links as the first crawl saw
+    them). Print the pages and both crawls' seconds as JSON."""
     from urllib.parse import urlsplit
 
     import scrapy
@@ -61,6 +66,7 @@ def bare_scrapy_child(start_url: str, concurrency: int) -> None:
 
     host = urlsplit(start_url).netloc
     pages = Counter()
+    known: dict[str, tuple[dict, list[str]]] = {}  # url -> (validators, links)
     settings = {
         "LOG_LEVEL": "WARNING",
         "ROBOTSTXT_OBEY": False,
@@ -81,25 +87,79 @@ def bare_scrapy_child(start_url: str, concurrency: int) -> None:
 
     class BareSpider(scrapy.Spider):
         name = "bare"
-        start_urls = [start_url]
+        custom_settings = {"HTTPERROR_ALLOWED_CODES": [304]}
+
+        def __init__(self, recrawl: bool, **kwargs):
+            super().__init__(**kwargs)
+            self.recrawl = recrawl
+
+        async def start(self):
+            yield self.request(start_url)
+
+        def request(self, url):
+            validators = known[url][0] if self.recrawl and url in known else {}
+            return scrapy.Request(url, callback=self.parse, headers=validators)
 
         def parse(self, response):
-            pages["n"] += 1
-            if not isinstance(response, scrapy.http.TextResponse):
-                return
-            for href in response.xpath("//a/@href").getall():
-                url = response.urljoin(href.strip()).split("#", 1)[0]
-                if urlsplit(url).netloc == host:
-                    yield scrapy.Request(url, callback=self.parse)
+            pages["recrawl" if self.recrawl else "first"] += 1
+            if response.status == 304:
+                pages["not_modified"] += 1
+                links = known[response.url][1]
+            elif isinstance(response, scrapy.http.TextResponse):
+                links = []
+                for href in response.xpath("//a/@href").getall():
+                    url = response.urljoin(href.strip()).split("#", 1)[0]
+                    if urlsplit(url).netloc == host:
+                        links.append(url)
+                validators = {}
+                for header, condition in (
+                    (b"ETag", "If-None-Match"),
+                    (b"Last-Modified", "If-Modified-Since"),
+                ):
+                    if response.headers.get(header):
+                        validators[condition] = response.headers[header]
+                known[response.url] = (validators, links)
+            else:
+                return []
+            return [self.request(url) for url in links]
 
     process = CrawlerProcess(settings)
-    process.crawl(BareSpider)
-    process.start()
-    # The clock stops here, as Lotse's stops at its crawl's end, not at the process's exit.
-    print(json.dumps({"pages": pages["n"]}), flush=True)
+    times = {"go": time.monotonic()}
+
+    def first_done(_):
+        times["first"] = time.monotonic()
+        return process.crawl(BareSpider, recrawl=True)
+
+    def recrawl_done(_):
+        times["recrawl"] = time.monotonic()
+
+    def failed(failure):
+        print(failure.getTraceback(), file=sys.stderr)
+
+    def stop(_):
+        from twisted.internet import reactor  # Scrapy's reactor, installed by now
+
+        reactor.stop()
+
+    crawl = process.crawl(BareSpider, recrawl=False)
+    crawl.addCallback(first_done)
+    crawl.addCallback(recrawl_done)
+    crawl.addErrback(failed)
+    crawl.addBoth(stop)
+    process.start(stop_after_crawl=False)
+    if "recrawl" not in times:
+        raise SystemExit("bare scrapy failed")
+    result = {
+        "pages": pages["first"],
+        "first_s": times["first"] - times["go"],
+        "recrawl_pages": pages["recrawl"],
+        "recrawl_not_modified": pages["not_modified"],
+        "recrawl_s": times["recrawl"] - times["first"],
+    }
+    print(json.dumps(result), flush=True)
 
 
-def run_bare_scrapy(start_url: str, concurrency: int) -> tuple[int, float]:
+def run_bare_scrapy(start_url: str, concurrency: int) -> dict:
     child = subprocess.Popen(
         [sys.executable, __file__, "--bare-child", start_url, "--concurrency", str(concurrency)],
         cwd=REPO,
@@ -108,14 +168,12 @@ def run_bare_scrapy(start_url: str, concurrency: int) -> tuple[int, float]:
         text=True,
     )
     assert child.stdout.readline().strip() == "ready"
-    started = time.monotonic()
     child.stdin.write("go\n")
     child.stdin.close()
     line = child.stdout.readline()
-    elapsed = time.monotonic() - started
     if child.wait() != 0 or not line.strip():
         raise SystemExit(f"bare scrapy failed with {child.returncode}")
-    return json.loads(line)["pages"], elapsed
+    return json.loads(line)
 
 
 # -- Lotse, through Django's execute_crawl --------------------------------------------------
@@ -199,7 +257,7 @@ def bench_site(label: str, site_args: list[str], source_fields: dict, concurrenc
 
     with SiteProcess(*site_args) as site:
         start = site.base + "/"
-        bare_pages, bare_s = run_bare_scrapy(start, concurrency)
+        bare = run_bare_scrapy(start, concurrency)
         source = lotse_source(label, start, concurrency, **source_fields)
         before = site.sent_bytes()
         first, first_s, _ = run_lotse(source, counter)
@@ -218,8 +276,11 @@ def bench_site(label: str, site_args: list[str], source_fields: dict, concurrenc
     return {
         "site": label,
         "pages": first.fetched,
-        "bare_pages": bare_pages,
-        "bare_rate": bare_pages / bare_s,
+        "bare_pages": bare["pages"],
+        "bare_rate": bare["pages"] / bare["first_s"],
+        "bare_recrawl_ratio": bare["recrawl_s"] / bare["first_s"],
+        "bare_recrawl_pages": bare["recrawl_pages"],
+        "bare_recrawl_304": bare["recrawl_not_modified"],
         "first_rate": first.fetched / first_s,
         "first_s": first_s,
         "recrawl_s": again_s,
@@ -234,7 +295,8 @@ def bench_site(label: str, site_args: list[str], source_fields: dict, concurrenc
 def print_table(rows: list[dict]) -> None:
     header = (
         f"{'site':<12} {'pages':>6} {'bare scrapy p/s':>16} {'lotse first p/s':>16} "
-        f"{'ratio':>6} {'lotse recrawl s':>16} {'recrawl/first':>14} {'bytes r/f':>10}"
+        f"{'ratio':>6} {'lotse recrawl s':>16} {'recrawl/first':>14} {'bytes r/f':>10} "
+        f"{'bare r/f':>9}"
     )
     print(header)
     print("-" * len(header))
@@ -243,12 +305,15 @@ def print_table(rows: list[dict]) -> None:
             f"{r['site']:<12} {r['pages']:>6} {r['bare_rate']:>16.1f} {r['first_rate']:>16.1f} "
             f"{r['first_rate'] / r['bare_rate']:>6.2f} {r['recrawl_s']:>16.2f} "
             f"{r['recrawl_s'] / r['first_s']:>14.2f} "
-            f"{r['recrawl_bytes'] / max(1, r['first_bytes']):>10.2f}"
+            f"{r['recrawl_bytes'] / max(1, r['first_bytes']):>10.2f} "
+            f"{r['bare_recrawl_ratio']:>9.2f}"
         )
     print()
     for r in rows:
         print(
-            f"{r['site']}: bare scrapy fetched {r['bare_pages']} pages; lotse first crawl "
+            f"{r['site']}: bare scrapy fetched {r['bare_pages']} pages "
+            f"({r['bare_recrawl_pages']} on its recrawl, {r['bare_recrawl_304']} of them 304); "
+            f"lotse first crawl "
             f"{r['first_s']:.2f}s, {r['first_bytes'] / 1e6:.1f} MB sent by the site; recrawl: "
             f"{r['recrawl_bytes'] / 1e6:.2f} MB, {r['recrawl_unchanged']} unchanged pages "
             f"({r['recrawl_not_fetched']} of them not fetched), "
@@ -256,6 +321,10 @@ def print_table(rows: list[dict]) -> None:
         )
     print("targets: ratio >= 0.80 (first crawl vs bare scrapy), recrawl/first <= 0.30")
     print("bytes r/f: what the site sent for the recrawl, relative to the first crawl")
+    print(
+        "bare r/f: bare Scrapy's own recrawl with conditional GETs (its first crawl's "
+        "validators and links), relative to its first crawl: the floor for asking every page"
+    )
     print(
         "* source set to recheck unchanged pages only when possibly outdated (revisit "
         "'when_stale', opt-in); every other row: the default, every page asked at every crawl"
