@@ -23,6 +23,9 @@ from email.utils import parsedate_to_datetime
 # The fraction of a page's age that its copy is taken to stay fresh without explicit
 # freshness (RFC 9111 4.2.2: "a typical setting of this fraction might be 10%").
 HEURISTIC_FRACTION = 0.1
+# No copy is taken as fresh for longer than this, whatever a header claims (the editor's own
+# maximum is at most 365 days); it also keeps absurd values from overflowing a datetime.
+MAX_LIFETIME = timedelta(days=366)
 
 
 def http_date(value: str | None) -> datetime | None:
@@ -31,7 +34,7 @@ def http_date(value: str | None) -> datetime | None:
         return None
     try:
         moment = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if moment is None:
         return None
@@ -97,7 +100,7 @@ def fresh_until(
         since = unchanged_since(last_modified, first_seen, last_changed)
         age = (verified_at - since).total_seconds() if since else 0.0
         lifetime = HEURISTIC_FRACTION * max(0.0, age)
-    return verified_at + timedelta(seconds=lifetime)
+    return verified_at + min(MAX_LIFETIME, timedelta(seconds=min(lifetime, 1e9)))
 
 
 def is_fresh(

@@ -93,3 +93,13 @@ def test_is_fresh_is_capped_by_the_editors_maximum():
     assert not is_fresh(T0 + DAY, T0, max_days=7, now=T0 + 2 * DAY)  # expired
     assert not is_fresh(None, T0, max_days=7, now=T0)
     assert not is_fresh(until, None, max_days=7, now=T0)
+
+
+def test_absurd_lifetimes_are_bounded():
+    common = dict(verified_at=T0, date=None, last_modified=None, first_seen=T0, last_changed=T0)
+    huge = fresh_until(cache_control="max-age=" + "9" * 30, expires=None, **common)
+    far = fresh_until(cache_control=None, expires="Fri, 31 Dec 9999 23:59:59 GMT", **common)
+    assert huge == far == T0 + timedelta(days=366)
+    # a Last-Modified in the future (a wrong server clock): no age, not fresh
+    future = dict(common, last_modified="Mon, 01 Jan 2035 00:00:00 GMT")
+    assert fresh_until(cache_control=None, expires=None, **future) == T0
