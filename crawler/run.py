@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import importlib
 import json
 import logging
 import os
@@ -386,9 +387,20 @@ def _preload() -> None:
     from crawler.config import CrawlConfig
     from crawler.settings import scrapy_settings
 
-    preload_components(
-        scrapy_settings(CrawlConfig(source_id="warm", start_urls=("https://warm.invalid/",)))
-    )
+    settings = scrapy_settings(CrawlConfig(source_id="warm", start_urls=("https://warm.invalid/",)))
+    preload_components(settings)
+    # Both page stores' client libraries (open_page_store imports them when it opens one).
+    for module in ("pymongo", "gridfs", "montydb", "montydb.storage.sqlite", "montydb.types"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            logger.debug("not preloaded: %s", module)
+    from scrapy.settings import Settings
+    from scrapy.utils.reactor import install_reactor
+
+    reactor = Settings(settings).get("TWISTED_REACTOR")
+    if reactor:
+        install_reactor(reactor)  # the one CrawlerProcess would install
 
 
 def main(argv: list[str] | None = None) -> int:
