@@ -100,7 +100,7 @@ def fresh_until(
         since = unchanged_since(last_modified, first_seen, last_changed)
         age = (verified_at - since).total_seconds() if since else 0.0
         lifetime = HEURISTIC_FRACTION * max(0.0, age)
-    return verified_at + min(MAX_LIFETIME, timedelta(seconds=min(lifetime, 1e9)))
+    return verified_at + timedelta(seconds=min(lifetime, MAX_LIFETIME.total_seconds()))
 
 
 def is_fresh(
