@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from rag.answer.config import AnswerConfig
+from rag.answer.relevance import is_relevant
 from rag.models import RetrievedChunk
 
 logger = logging.getLogger(__name__)
@@ -60,3 +63,44 @@ def chunk_scores(chunk: RetrievedChunk) -> dict:
             value = chunk.extra[key]
             scores[key] = None if value is None else round(value, 4)
     return scores
+
+
+@dataclass(frozen=True)
+class Passages:
+    """What the chat found for a question and what it may answer from.
+
+    ``ranked``: the retrieved chunks, best first. ``relevant``: those the answer may use, in
+    the same order; empty means the site does not answer the question ("I don't know").
+    ``judgements``: one dict per ranked chunk for the retrieval debugger and the evaluation
+    (its scores, ``relevant`` and a readable ``why``)."""
+
+    ranked: list[RetrievedChunk]
+    relevant: list[RetrievedChunk]
+    judgements: list[dict]
+
+    @property
+    def abstains(self) -> bool:
+        return not self.relevant
+
+
+def judge_passages(
+    question: str, chunks: Sequence[RetrievedChunk], config: AnswerConfig
+) -> Passages:
+    """The relevance decision, in one place: the chat, the retrieval debugger and the
+    evaluation (``manage.py evaluate``) all call this."""
+    judgements, relevant = [], []
+    for chunk in chunks:
+        ok = is_relevant(chunk, config.min_score, config.min_dense_score)
+        judgements.append({**chunk_scores(chunk), "relevant": ok, "why": ""})
+        if ok:
+            relevant.append(chunk)
+    return Passages(ranked=list(chunks), relevant=relevant, judgements=judgements)
+
+
+def find_passages(
+    question: str, source_ids: Sequence[str], config: AnswerConfig, *, query: str = ""
+) -> Passages:
+    """Retrieve for ``query`` (the rewritten question; default the question itself) and judge
+    the hits against ``question``."""
+    chunks = retrieve(query or question, source_ids, config.top_k)
+    return judge_passages(question, chunks, config)

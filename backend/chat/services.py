@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.chat.models import ChatTexts, Conversation, Feedback, Message
-from backend.chat.retrieval import chunk_scores, retrieve
+from backend.chat.retrieval import chunk_scores, find_passages, retrieve
 from backend.chat.selectors import recent_history
 from backend.sources.models import Source
 from rag.answer.citations import cited_numbers, source_refs
@@ -36,7 +36,6 @@ from rag.answer.extractive import extractive_answer
 from rag.answer.language import detect_question_language
 from rag.answer.llm import AnswerError, TextDelta, Usage, make_client, stream_answer
 from rag.answer.prompt import HistoryTurn, build_messages
-from rag.answer.relevance import is_relevant
 from rag.answer.rewrite import rewrite_query
 from rag.answer.texts import ANSWER_UNAVAILABLE, GREETING, SEARCH_UNAVAILABLE, dont_know, pick
 from rag.models import RetrievedChunk
@@ -353,24 +352,19 @@ async def answer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
         query = await rewrite_query(llm, config.llm if llm else None, turn.question, turn.history)
         retrieval_started = time.monotonic()
         try:
-            chunks = await sync_to_async(retrieve, thread_sensitive=False)(
-                query, turn.source_ids, config.top_k
+            passages = await sync_to_async(find_passages, thread_sensitive=False)(
+                turn.question, turn.source_ids, config, query=query
             )
         except Exception:
             logger.exception("chat: retrieval failed")
-            chunks = None
+            passages = None
         answer.timings["retrieval_ms"] = _ms(retrieval_started)
-        if chunks is None:
+        if passages is None:
             answer.outcome, answer.error = Message.Outcome.ERROR, "search_unavailable"
             yield ChatEvent("error", _error_data(answer.error, turn.language))
         else:
-            retrieved = _retrieved_log(chunks)
-            relevant = [
-                chunk
-                for chunk in chunks
-                if is_relevant(chunk, config.min_score, config.min_dense_score)
-            ]
-            async for event in _answer_from(turn, relevant, answer, llm):
+            retrieved = _retrieved_log(passages.ranked)
+            async for event in _answer_from(turn, passages.relevant, answer, llm):
                 yield event
     except (asyncio.CancelledError, GeneratorExit):
         answer.outcome = Message.Outcome.INTERRUPTED

@@ -57,24 +57,18 @@ def retrieval_debugger_view(request):
     results = None
     threshold = None
     if form.is_valid():
-        from django.conf import settings
-
-        from backend.chat.retrieval import chunk_scores, retrieve
+        from backend.chat.retrieval import judge_passages, retrieve
+        from backend.chat.services import answer_config
 
         source = form.cleaned_data["source"]
-        chunks = retrieve(
-            form.cleaned_data["question"],
-            [str(source.pk)] if source else [],
-            form.cleaned_data["k"],
-        )
-        threshold = getattr(settings, "CHAT_MIN_SCORE", None)
+        question = form.cleaned_data["question"]
+        chunks = retrieve(question, [str(source.pk)] if source else [], form.cleaned_data["k"])
+        config = answer_config()
+        threshold = config.min_score
+        passages = judge_passages(question, chunks, config)
         results = [
-            {
-                "chunk": chunk,
-                "scores": chunk_scores(chunk),
-                "relevant": threshold is None or chunk.score >= threshold,
-            }
-            for chunk in chunks
+            {"chunk": chunk, "scores": judgement, "relevant": judgement["relevant"]}
+            for chunk, judgement in zip(passages.ranked, passages.judgements, strict=True)
         ]
     context = {
         **admin.site.each_context(request),

@@ -260,12 +260,10 @@ def test_openapi_schema_lists_the_chat(client):
 
 
 def test_search_failure_is_an_error_event_not_a_500(monkeypatch):
-    from backend.chat import services
-
     def broken(*args, **kwargs):
         raise ConnectionError("qdrant is away")
 
-    monkeypatch.setattr(services, "retrieve", broken)
+    monkeypatch.setattr("backend.chat.retrieval.retrieve", broken)
     result = ask("Wie hoch ist der Jahresbeitrag?")
     assert result.status == 200
     assert [kind for kind, _ in result.events] == ["error", "done"]
