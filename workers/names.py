@@ -21,6 +21,7 @@ class Task:
     CRAWL_SOURCE = "lotse.crawler.crawl_source"
     INGEST_DOCUMENT = "lotse.rag.ingest_document"
     DELETE_DOCUMENT = "lotse.rag.delete_document"
+    EVALUATE = "lotse.rag.evaluate"
 
 
 TASK_QUEUES: dict[str, str] = {
@@ -32,6 +33,8 @@ TASK_QUEUES: dict[str, str] = {
     Task.CRAWL_SOURCE: Queue.CRAWLER,
     Task.INGEST_DOCUMENT: Queue.RAG,
     Task.DELETE_DOCUMENT: Queue.RAG,
+    # on the workers that hold the embedding model, with the longest time limit after crawls
+    Task.EVALUATE: Queue.RAG,
 }
 
 # Periodic work (Celery beat on worker-main; a timer thread in the embedded default).

@@ -1,8 +1,9 @@
 """The two roles of the admin, as Django groups: editors and administrators.
 
-Editors manage sources and crawls, re-index documents and read conversations; administrators
-may do everything (users, tokens, settings). ``ensure_roles`` runs after every ``migrate`` and
-as ``manage.py setup_roles``; it only adds what is missing, so running it again changes nothing.
+Editors manage sources and crawls, re-index documents, read conversations, keep the test
+questions and run evaluations; administrators may do everything (users, tokens, settings).
+``ensure_roles`` runs after every ``migrate`` and as ``manage.py setup_roles``; it only adds
+what is missing, so running it again changes nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ EDITOR_PERMISSIONS = {
         "message": ("view",),
         "feedback": ("view",),
         "chattexts": ("add", "change", "view"),
+    },
+    "evaluation": {
+        "testquestion": ("add", "change", "delete", "view"),
+        "evaluationrun": ("add", "view"),  # add = start an evaluation
     },
 }
 

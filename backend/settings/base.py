@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "backend.chat",
     "backend.insights",
     "backend.widget",
+    "backend.evaluation",
     # last: its post_migrate hook gives the roles the permissions of the apps above
     "backend.ops",
 ]
@@ -229,6 +230,10 @@ CHAT_RATE_LIMIT_PER_IP = envint("CHAT_RATE_LIMIT_PER_IP", 20, minimum=0)
 CHAT_RATE_LIMIT_PER_CONVERSATION = envint("CHAT_RATE_LIMIT_PER_CONVERSATION", 10, minimum=0)
 # Conversations older than this many days are deleted (`manage.py delete_old_chats`); 0 keeps.
 CHAT_RETENTION_DAYS = envint("CHAT_RETENTION_DAYS", 90, minimum=0)
+
+# --- Evaluation: editors' test questions (docs/editors.md) -----------------------------------
+# Run the active test questions after every crawl that changed the index.
+EVALUATE_AFTER_CRAWL = envbool("EVALUATE_AFTER_CRAWL", True)
 
 # Rate-limit counters: shared through Redis when there is one, else per process.
 if REDIS_URL:

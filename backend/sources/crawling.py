@@ -20,6 +20,7 @@ from django.utils import timezone
 from backend.documents.models import Document, url_key
 from backend.ops.stores import page_store, page_store_config
 from backend.sources.models import CrawlLogEntry, CrawlRun, Source
+from backend.sources.signals import crawl_ended
 from crawler.config import CrawlConfig, CrawlConfigError
 from workers.dispatch import enqueue_on_commit
 from workers.names import QUEUE_TIME_LIMITS, Queue, Task
@@ -298,4 +299,5 @@ def _end(
     )
     run.refresh_from_db()
     logger.info("crawl run %s ended: %s (%s)", run.pk, status, reason)
+    crawl_ended.send(sender=CrawlRun, run=run)
     return run

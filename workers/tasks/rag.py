@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from backend.documents.indexing import (
@@ -13,6 +14,7 @@ from backend.documents.indexing import (
     is_transient,
     mark_failed_by_id,
 )
+from backend.evaluation.services import execute_run, fail_run
 from backend.ops.services import stamp_probe
 from workers.app import app
 from workers.names import Queue, Task, time_limits
@@ -62,3 +64,22 @@ def retry_or_fail(task, document_id: int, exc: BaseException) -> None:
 def delete_document_task(document_id: int) -> None:
     """Remove a gone document's chunks from the index. Idempotent: deleting twice is a no-op."""
     delete_document(document_id)
+
+
+@app.task(name=Task.EVALUATE, **time_limits(Queue.RAG))
+def evaluate_task(run_id: int) -> None:
+    """Run an evaluation: the test questions against the live index.
+
+    Idempotent: only a queued run (or a running one whose worker died) is claimed, and a
+    claim drops the run's earlier results, so a rerun ends exactly like a first run; a task
+    for a finished run does nothing. Past the soft time limit the run ends as failed, saying
+    so (a rerun would only hit the limit again)."""
+    try:
+        execute_run(run_id)
+    except SoftTimeLimitExceeded:
+        soft_limit = time_limits(Queue.RAG)["soft_time_limit"]
+        fail_run(
+            run_id,
+            f"The run took longer than the time limit of {soft_limit} s. Evaluate fewer "
+            "questions at a time, or run `manage.py evaluate`, which has no limit.",
+        )
