@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import IntegerField, OuterRef, Subquery, Value
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -13,15 +15,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from backend.evaluation import transfer
-from backend.evaluation.models import EvaluationRun, TestQuestion
-from backend.evaluation.selectors import debugger_path, figure
+from backend.evaluation.models import EvaluationResult, EvaluationRun, TestQuestion
+from backend.evaluation.selectors import debugger_path, figure, latest_run
 from backend.evaluation.services import EvaluationAlreadyRunning, NoTestQuestions, start_run
 from backend.evaluation.views import ImportForm, StartForm, overview_context, run_context
 
 
 @admin.register(TestQuestion)
 class TestQuestionAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "language", "expected", "source", "active")
+    list_display = ("__str__", "language", "expected", "source", "active", "last_rank")
     list_filter = ("active", "cannot_answer", "language", "source")
     search_fields = ("question", "expected_url", "alternative_urls", "note")
     list_select_related = ("source",)
@@ -36,6 +38,20 @@ class TestQuestionAdmin(admin.ModelAdmin):
         (None, {"fields": ("source", "active", "note", "debugger_link")}),
     )
     change_list_template = "admin/evaluation/testquestion/change_list.html"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_queryset(self, request):
+        """With the rank each question got in the latest run (sortable, to find the misses)."""
+        questions = super().get_queryset(request)
+        latest = latest_run()
+        if latest is None:
+            return questions.annotate(latest_rank=Value(None, output_field=IntegerField()))
+        rank = EvaluationResult.objects.filter(run=latest, test_question=OuterRef("pk"))
+        return questions.annotate(latest_rank=Subquery(rank.values("page_rank")[:1]))
+
+    @admin.display(description=_("rank in the latest run"), ordering="latest_rank")
+    def last_rank(self, obj: TestQuestion):
+        return "-" if obj.latest_rank is None else obj.latest_rank
 
     @admin.display(description=_("expected"))
     def expected(self, obj: TestQuestion):
@@ -149,14 +165,15 @@ class EvaluationRunAdmin(admin.ModelAdmin):
         "abstention",
         "false_abstention",
         "not_indexed",
-        "question_set",
+        "questions_from",
     )
     list_filter = ("status", "trigger", "question_set")
     fields = (
         "status",
         "trigger",
         "started_by",
-        "question_set",
+        "questions_from",
+        "total",
         "source",
         "crawl_run",
         "created_at",
@@ -196,6 +213,10 @@ class EvaluationRunAdmin(admin.ModelAdmin):
     @admin.display(description=_("false abstention"))
     def false_abstention(self, obj):
         return self._figure(obj, "false_abstention_rate")
+
+    @admin.display(description=_("questions from"))
+    def questions_from(self, obj):
+        return obj.question_set or _("the test questions")
 
     @admin.display(description=_("not indexed"))
     def not_indexed(self, obj):

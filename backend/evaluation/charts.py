@@ -21,21 +21,25 @@ def history_chart(
     """``runs``: oldest first, each {"id", "when", "values": {series key: 0..1 or None}}."""
     if not runs:
         return SafeString("")
-    pad = 8
-    step = (width - 2 * pad) / max(len(runs) - 1, 1)
+    pad, left = 8, 44  # room for the axis labels
+    step = (width - left - pad) / max(len(runs) - 1, 1)
 
     def x(index: int) -> float:
-        return pad + index * step if len(runs) > 1 else width / 2
+        return left + index * step if len(runs) > 1 else width / 2
 
     def y(value: float) -> float:
         return height - pad - value * (height - 2 * pad)
 
     parts = [
         format_html(
-            '<line x1="0" x2="{}" y1="{}" y2="{}" stroke="#ccc" stroke-width="1"/>',
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#ccc" stroke-width="1"/>'
+            '<text x="0" y="{}" font-size="11" fill="#666">{} %</text>',
+            left - 4,
             width,
             f"{y(level):.1f}",
             f"{y(level):.1f}",
+            f"{y(level) + 4:.1f}",
+            int(level * 100),
         )
         for level in (0.0, 0.5, 1.0)
     ]
@@ -76,12 +80,13 @@ def history_chart(
         ((series[2], labels[_key(series)]) for series in SERIES),
     )
     return format_html(
-        '<svg role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%" height="{}"'
-        ' preserveAspectRatio="none">{}</svg><p class="help">{}</p>',
+        # scaled evenly (not stretched like the dashboard's bars): the axis labels stay legible
+        '<svg role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%" style="max-height:{}px">'
+        '{}</svg><p class="help">{}</p>',
         ", ".join(labels[_key(series)] for series in SERIES),
         width,
         height,
-        height,
+        height * 2,
         SafeString("".join(parts)),
         legend,
     )

@@ -138,9 +138,10 @@ class EvaluationRun(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
     trigger = models.CharField(
-        _("started from"), max_length=20, choices=Trigger.choices, default=Trigger.ADMIN
+        _("trigger"), max_length=20, choices=Trigger.choices, default=Trigger.ADMIN
     )
-    started_by = models.CharField(_("started by"), max_length=150, blank=True)
+    # the editor's user name, "manage.py (login)", or the crawl run it followed
+    started_by = models.CharField(_("started by whom"), max_length=150, blank=True)
     # "" = the editors' test questions; otherwise the name of the file the questions came from.
     # Runs are compared only with earlier runs of the same set.
     question_set = models.CharField(_("questions"), max_length=200, blank=True)
@@ -214,13 +215,15 @@ class EvaluationResult(models.Model):
     abstained = models.BooleanField(_("answered “I don't know”"), default=False)
     # False: none of the expected pages is in the index at all (a crawl problem, not a miss)
     expected_indexed = models.BooleanField(_("expected page indexed"), default=True)
-    # why it is not indexed, in the editor's words (e.g. the document failed and why)
-    index_note = models.CharField(_("index note"), max_length=500, blank=True)
+    # when not indexed, what Lotse knows of the page: "never_crawled" or its document's status
+    # ("failed", "pending", "gone"), and the reason indexing failed
+    index_status = models.CharField(_("index status"), max_length=20, blank=True)
+    index_error = models.CharField(_("indexing error"), max_length=300, blank=True)
     hits = models.PositiveIntegerField(_("passages found"), default=0)
     # the best few passages: url, title, page, score, relevant
     top_hits = models.JSONField(_("best passages"), default=list, blank=True)
-    # the chat would refuse the question, or retrieval failed for it
-    error = models.CharField(_("error"), max_length=500, blank=True)
+    # the chat would refuse the question: its error code (e.g. "message_too_long")
+    refusal = models.CharField(_("refused by the chat"), max_length=50, blank=True)
 
     class Meta:
         verbose_name = _("evaluation result")

@@ -61,8 +61,10 @@ def build(
                 "passage_rank": row["result"].passage_rank,
                 "abstained": row["result"].abstained,
                 "expected_indexed": row["result"].expected_indexed,
-                "index_note": row["result"].index_note,
-                "error": row["result"].error,
+                "index_status": row["result"].index_status,
+                "index_note": row["index_note"],
+                "refusal": row["result"].refusal,
+                "refusal_note": row["refusal_note"],
                 "verdict": row["verdict"],
                 "previous_rank": row["previous_rank"],
                 "got_worse": row["got_worse"],
@@ -107,9 +109,9 @@ def warnings(run: EvaluationRun) -> list[str]:
             )
             % {"n": summary["not_indexed"]}
         )
-    if summary.get("errors"):
+    if summary.get("refused"):
         found.append(
-            _("%(n)s question(s) the chat refuses (see the list).") % {"n": summary["errors"]}
+            _("%(n)s question(s) the chat refuses (see the list).") % {"n": summary["refused"]}
         )
     return found
 
@@ -155,8 +157,8 @@ def text_lines(report: dict) -> list[str]:
             lines.append(f"{'':14}not in the index: {' '.join(result['expected_urls'])}")
             if result["index_note"]:
                 lines.append(f"{'':14}{result['index_note']}")
-        if result["error"]:
-            lines.append(f"{'':14}{result['error']}")
+        if result["refusal_note"]:
+            lines.append(f"{'':14}{result['refusal_note']}")
         if result["verdict"] in ("missed", "found_late", "answered_wrongly") and result["top_hits"]:
             best = result["top_hits"][0]
             page = f" p.{best['page']}" if best.get("page") else ""

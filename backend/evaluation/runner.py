@@ -13,8 +13,6 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 
-from django.utils.translation import gettext as _
-
 from rag.answer.config import AnswerConfig
 from rag.evaluation import KS, QuestionResult, TestQuestion, judge, normalise_url
 
@@ -39,8 +37,9 @@ class Outcome:
     item: Item
     result: QuestionResult
     top_hits: list[dict]
-    index_note: str = ""
-    error: str = ""
+    index_status: str = ""
+    index_error: str = ""
+    refusal: str = ""
 
 
 def chat_config() -> AnswerConfig:
@@ -79,17 +78,16 @@ def is_indexed(url: str) -> bool:
     return client.count(collection, count_filter=only_url, exact=True).count > 0
 
 
-def why_not_indexed(urls: Iterable[str]) -> str:
-    """What Lotse knows about an expected page that is not in the index, for the editor."""
+def index_status(urls: Iterable[str]) -> tuple[str, str]:
+    """What Lotse knows of an expected page that is not in the index: ("never_crawled", "")
+    or its document's status with the reason indexing failed."""
     from backend.documents.models import Document, url_key
 
     keys = [url_key(variant) for url in urls for variant in url_variants(url)]
     document = Document.objects.filter(url_hash__in=keys).order_by("-updated_at").first()
     if document is None:
-        return _("Never crawled: no source has this page (check the URL and the source's scope).")
-    if document.status == Document.Status.FAILED:
-        return _("Indexing failed: %(error)s") % {"error": document.error[:300]}
-    return _("Known to Lotse, status: %(status)s.") % {"status": document.get_status_display()}
+        return "never_crawled", ""
+    return document.status, document.error[:300]
 
 
 def _top_hits(passages) -> list[dict]:
@@ -118,21 +116,15 @@ def ask(item: Item, config: AnswerConfig) -> Outcome:
         text = clean_message(question.question)
     except ChatError as exc:
         # the chat would refuse it: the visitor gets an error, never an answer
-        result = judge(question, [], abstained=True)
-        return Outcome(
-            item,
-            result,
-            [],
-            error=_("The chat refuses this question: %(why)s") % {"why": exc.message},
-        )
+        return Outcome(item, judge(question, [], abstained=True), [], refusal=exc.code)
     source_ids = [str(item.source_id)] if item.source_id else []
     chat = find_passages(text, source_ids, config)
     deep = chat
     if config.top_k < DEPTH:
         deep = find_passages(text, source_ids, replace(config, top_k=DEPTH))
     result = judge(question, deep.ranked, chat.abstains, is_indexed=is_indexed)
-    note = "" if result.expected_indexed else why_not_indexed(question.expected_urls)
-    return Outcome(item, result, _top_hits(deep), index_note=note)
+    status, error = ("", "") if result.expected_indexed else index_status(question.expected_urls)
+    return Outcome(item, result, _top_hits(deep), index_status=status, index_error=error)
 
 
 def ask_all(

@@ -6,7 +6,9 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from backend.documents.models import Document
 from backend.evaluation.models import EvaluationResult, EvaluationRun
 from rag.evaluation import KS
 
@@ -115,6 +117,8 @@ def result_rows(
                 "previous_verdict": verdict(earlier) if earlier else "",
                 "got_worse": earlier is not None and _worse(earlier, result),
                 "debugger": debugger_path(result.question, result.source_id_searched),
+                "index_note": index_note(result),
+                "refusal_note": refusal_note(result),
             }
         )
     return rows
@@ -123,7 +127,7 @@ def result_rows(
 def verdict(result: EvaluationResult) -> str:
     """A stable word for the outcome: found, found_late, missed, not_indexed, abstained_right,
     answered_wrongly (a question the site cannot answer got an answer), refused."""
-    if result.error:
+    if result.refusal:
         return "refused"
     if result.cannot_answer:
         return "abstained_right" if result.abstained else "answered_wrongly"
@@ -160,3 +164,35 @@ def _worse(before: EvaluationResult, now: EvaluationResult) -> bool:
 def history(question_set: str = "", count: int = 30) -> list[EvaluationRun]:
     """The last ``count`` finished runs of a question set, oldest first (for the chart)."""
     return list(reversed(finished_runs(question_set)[:count]))
+
+
+def index_note(result: EvaluationResult) -> str:
+    """Why an expected page is not in the index, in the editor's words."""
+    if result.expected_indexed or not result.index_status:
+        return ""
+    if result.index_status == "never_crawled":
+        return str(
+            _("Never crawled: no source has this page (check the URL and the source's scope).")
+        )
+    if result.index_status == Document.Status.FAILED:
+        return str(_("Indexing failed: %(error)s") % {"error": result.index_error})
+    status = (
+        Document.Status(result.index_status).label
+        if result.index_status in Document.Status.values
+        else result.index_status
+    )
+    return str(_("Known to Lotse, status: %(status)s.") % {"status": status})
+
+
+REFUSALS = {
+    "message_too_long": _("longer than the chat accepts"),
+    "empty_message": _("empty"),
+    "invalid_message": _("contains characters that are not text"),
+}
+
+
+def refusal_note(result: EvaluationResult) -> str:
+    if not result.refusal:
+        return ""
+    why = REFUSALS.get(result.refusal, result.refusal)
+    return str(_("The chat refuses this question: %(why)s") % {"why": why})

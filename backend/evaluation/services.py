@@ -206,7 +206,7 @@ def run_items(
         _finish(run, EvaluationRun.Status.FAILED, store, error=f"{type(exc).__name__}: {exc}")
         raise
     summary = summarise([outcome.result for outcome in outcomes]).to_dict()
-    summary["errors"] = sum(1 for outcome in outcomes if outcome.error)
+    summary["refused"] = sum(1 for outcome in outcomes if outcome.refusal)
     run = _finish(
         run,
         EvaluationRun.Status.FINISHED,
@@ -235,10 +235,11 @@ def result_of(run: EvaluationRun, position: int, outcome: Outcome) -> Evaluation
         passage_rank=result.passage_rank,
         abstained=result.abstained,
         expected_indexed=result.expected_indexed,
-        index_note=outcome.index_note[:500],
+        index_status=outcome.index_status,
+        index_error=outcome.index_error[:300],
         hits=result.hits,
         top_hits=outcome.top_hits,
-        error=outcome.error[:500],
+        refusal=outcome.refusal[:50],
     )
 
 

@@ -50,7 +50,7 @@ VERDICT_LABELS = {
 
 class StartForm(forms.Form):
     source = forms.ModelChoiceField(
-        label=_("Search"),
+        label=_("Search in"),
         queryset=Source.objects.all(),
         required=False,
         empty_label=_("all sources"),

@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 
 from backend.chat import retrieval
+from backend.documents.models import Document
 from backend.evaluation.models import EvaluationResult, EvaluationRun, TestQuestion
 from backend.sources.models import Source
 from tests.evaluation.conftest import NOT_INDEXED_URL
@@ -43,7 +44,7 @@ def test_json_report_has_ranks_figures_links_and_not_indexed_pages(questions):
     missing = results["Wann ist das Sommerfest?"]
     assert missing["verdict"] == "not_indexed" and missing["expected_indexed"] is False
     assert missing["expected_urls"] == [NOT_INDEXED_URL]
-    assert "Never crawled" in missing["index_note"]
+    assert missing["index_status"] == "never_crawled" and "Never crawled" in missing["index_note"]
 
     weather = results["Wie ist das Wetter in Paris?"]
     assert weather["abstained"] and weather["verdict"] == "abstained_right"
@@ -62,6 +63,17 @@ def test_json_report_has_ranks_figures_links_and_not_indexed_pages(questions):
     assert report["searched"]["mode"] == "sparse"
     assert report["searched"]["indexed_passages"] == 6
     assert report["searched"]["chat"]["top_k"] == 6
+
+
+@pytest.mark.usefixtures("corpus")
+def test_a_page_that_failed_to_index_says_why(questions):
+    source = Source.objects.create(name="Verein", start_urls="https://verein.example/")
+    Document.objects.create(
+        source=source, url=NOT_INDEXED_URL, status="failed", error="broken PDF: no pages"
+    )
+    missing = by_question(evaluate())["Wann ist das Sommerfest?"]
+    assert (missing["verdict"], missing["index_status"]) == ("not_indexed", "failed")
+    assert missing["index_note"] == "Indexing failed: broken PDF: no pages"
 
 
 @pytest.mark.usefixtures("corpus")
@@ -216,9 +228,13 @@ def test_stopwords_and_a_1000_character_question_give_results(db):
     )
     results = evaluate()["results"]
     stopwords, long = results
-    assert (stopwords["page_rank"], stopwords["abstained"], stopwords["error"]) == (None, True, "")
+    assert (stopwords["page_rank"], stopwords["abstained"], stopwords["refusal"]) == (
+        None,
+        True,
+        "",
+    )
     assert stopwords["verdict"] == "missed"
-    assert long["page_rank"] == 1 and long["error"] == ""
+    assert long["page_rank"] == 1 and long["refusal"] == ""
 
 
 @pytest.mark.usefixtures("corpus")
@@ -230,4 +246,5 @@ def test_a_question_the_chat_would_refuse_is_reported_not_crashed(db):
     with override_settings(CHAT_MAX_MESSAGE_CHARS=20):  # lowered after the question was saved
         (result,) = evaluate()["results"]
     assert result["verdict"] == "refused" and result["abstained"]
-    assert "The chat refuses this question" in result["error"]
+    assert result["refusal"] == "message_too_long"
+    assert result["refusal_note"] == "The chat refuses this question: longer than the chat accepts"
