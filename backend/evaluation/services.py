@@ -38,10 +38,11 @@ LOST_RUNNING_AFTER = timedelta(seconds=QUEUE_TIME_LIMITS[Queue.RAG][1] + 600)
 class EvaluationAlreadyRunning(Exception):
     def __init__(self, run: EvaluationRun):
         self.run = run
-        super().__init__(
-            _("An evaluation is already %(status)s (run #%(id)s).")
-            % {"status": run.get_status_display().lower(), "id": run.pk}
-        )
+        if run.status == EvaluationRun.Status.QUEUED:
+            message = _("An evaluation is already queued (run #%(id)s).")
+        else:
+            message = _("An evaluation is already running (run #%(id)s).")
+        super().__init__(message % {"id": run.pk})
 
 
 class NoTestQuestions(Exception):
@@ -201,9 +202,10 @@ def run_items(
         config = chat_config()
         searched = describe_search(config)
         outcomes = ask_all(items, config, progress=step)
-    except Exception as exc:
+    except BaseException as exc:  # an interrupted command too: the run must not stay "running"
         logger.exception("evaluation run %s failed", run.pk)
-        _finish(run, EvaluationRun.Status.FAILED, store, error=f"{type(exc).__name__}: {exc}")
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        _finish(run, EvaluationRun.Status.FAILED, store, error=reason)
         raise
     summary = summarise([outcome.result for outcome in outcomes]).to_dict()
     summary["refused"] = sum(1 for outcome in outcomes if outcome.refusal)

@@ -264,3 +264,15 @@ def test_a_question_the_chat_would_refuse_is_reported_not_crashed(db):
     assert result["verdict"] == "refused" and result["abstained"]
     assert result["refusal"] == "message_too_long"
     assert result["refusal_note"] == "The chat refuses this question: longer than the chat accepts"
+
+
+def test_an_interrupted_run_does_not_stay_running(questions, monkeypatch):
+    def interrupted(item, config):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("backend.evaluation.runner.ask", interrupted)
+    monkeypatch.setattr("backend.evaluation.services.describe_search", lambda config: {})
+    with pytest.raises(CommandError, match="Interrupted"):
+        call_command("evaluate")
+    run = EvaluationRun.objects.get()
+    assert (run.status, run.error) == ("failed", "KeyboardInterrupt")

@@ -77,6 +77,8 @@ class Command(BaseCommand):
                 progress=bar.update if bar else None,
                 store=store,
             )
+        except KeyboardInterrupt:
+            raise CommandError("Interrupted: the run is marked as failed.") from None
         except Exception as exc:
             raise CommandError(f"The evaluation failed: {type(exc).__name__}: {exc}") from None
         finally:
