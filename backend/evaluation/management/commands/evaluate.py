@@ -16,6 +16,7 @@ from backend.evaluation.selectors import previous_runs
 from backend.evaluation.services import active_questions, items_for, run_items
 from backend.evaluation.transfer import ImportFailed, decode, format_of, parse
 from backend.ops.progress import ProgressBar
+from backend.ops.stores import close_stores
 from backend.sources.models import Source
 
 
@@ -84,6 +85,9 @@ class Command(BaseCommand):
         finally:
             if bar:
                 bar.close()
+            # closed here, not by the interpreter's shutdown, which makes qdrant-client's
+            # local mode print an ignored exception
+            close_stores()
         data = report.build(run, results, previous_runs(run))
         if as_json:
             self.stdout.write(json.dumps(data, ensure_ascii=False))
