@@ -33,7 +33,7 @@ TASK_QUEUES: dict[str, str] = {
     Task.CRAWL_SOURCE: Queue.CRAWLER,
     Task.INGEST_DOCUMENT: Queue.RAG,
     Task.DELETE_DOCUMENT: Queue.RAG,
-    # on the workers that hold the embedding model, with the longest time limit after crawls
+    # its workers hold the embedding model, and its time limit is the longest but the crawler's
     Task.EVALUATE: Queue.RAG,
 }
 

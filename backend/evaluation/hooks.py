@@ -36,3 +36,6 @@ def evaluate_after_crawl(sender, run: CrawlRun, **kwargs) -> None:
         )
     except (EvaluationAlreadyRunning, NoTestQuestions) as exc:
         logger.info("no evaluation after crawl run %s: %s", run.pk, exc)
+    except Exception:
+        # the crawl has ended and is recorded: a broken follow-up must not fail its task
+        logger.exception("could not queue the evaluation after crawl run %s", run.pk)

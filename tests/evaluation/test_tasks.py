@@ -103,6 +103,15 @@ def test_no_evaluation_after_other_crawls(
     assert not EvaluationRun.objects.exists() and not sent
 
 
+def test_a_failing_follow_up_does_not_fail_the_crawl(questions, source, sent, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr("backend.evaluation.services.start_run", broken)
+    crawl_ended.send(sender=CrawlRun, run=finished_crawl(source, new=1))  # raises nothing
+    assert "could not queue the evaluation" in caplog.text
+
+
 def test_no_evaluation_after_a_crawl_without_test_questions(source, sent):
     crawl_ended.send(sender=CrawlRun, run=finished_crawl(source, new=1))
     assert not EvaluationRun.objects.exists()
