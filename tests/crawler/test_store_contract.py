@@ -1,37 +1,46 @@
+"""The page store's contract: every adapter passes every test here (tests/crawler/store_adapters.py
+says which adapters run where, and what the pymongo-API stand-in does not cover)."""
+
+from __future__ import annotations
+
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.store import (
-    INLINE_BODY_MAX,
-    MAX_KEPT_LINKS,
-    ChangeKind,
-    PageStoreConfig,
-    open_page_store,
-)
+from crawler.store import MAX_KEPT_LINKS, ChangeKind
+from tests.crawler.store_adapters import ADAPTERS, make_harness
 
 URL = "https://example.org/a?utm_source=x"
 KEY = "https://example.org/a"
 
 
+@pytest.fixture(params=ADAPTERS)
+def harness(request, tmp_path):
+    yield from make_harness(request.param, tmp_path)
+
+
 @pytest.fixture
-def store(tmp_path):
-    store = open_page_store(PageStoreConfig(url="", database="lotse", path=str(tmp_path / "ps")))
-    store.ensure_indexes()
-    yield store
-    store.close()
+def store(harness):
+    return harness.store()
 
 
-def record(store, body, **kwargs):
+def record(store, body, url=URL, **kwargs):
     kwargs.setdefault("source_id", "s1")
     kwargs.setdefault("status", 200)
-    return store.record_fetch(URL, body=body, content_type="text/html", **kwargs)
+    return store.record_fetch(url, body=body, content_type="text/html", **kwargs)
+
+
+def big(store, text: bytes) -> bytes:
+    """A body the store keeps out of line."""
+    return b"%PDF-1.4 " + text + b"x" * store.inline_body_max
 
 
 def test_unknown_url(store):
     assert store.get_page(URL) is None
     assert store.load_body(URL) is None
     assert store.mark_gone(URL, status=404) is False
+    store.ping()
 
 
 def test_new_changed_unchanged(store):
@@ -48,6 +57,7 @@ def test_new_changed_unchanged(store):
     assert page.first_seen == t0.replace(microsecond=123000)  # stores keep milliseconds
     assert page.last_seen == page.last_changed == t2.replace(microsecond=123000)
     assert page.sources == ("s1",)
+    assert page.has_body and page.status == 200 and page.content_type == "text/html"
     assert store.load_body(URL) == b"<p>two</p>"
 
 
@@ -61,31 +71,58 @@ def test_not_modified_keeps_body_and_validators(store):
     assert store.load_body(URL) == b"body"
 
 
-def test_not_modified_without_a_copy_is_an_error(store):
+def test_not_modified_without_a_copy_is_an_error_and_stores_nothing(store):
     with pytest.raises(ValueError, match="no copy"):
         store.record_fetch(URL, source_id="s1", status=304, not_modified=True)
+    assert store.get_page(URL) is None
 
 
-def test_large_bodies_live_in_blob_files(store, tmp_path):
-    big = b"%PDF-1.4 " + b"x" * (INLINE_BODY_MAX + 1)
-    assert record(store, big) is ChangeKind.NEW
-    blobs = list((tmp_path / "ps" / "blobs").iterdir())
-    assert len(blobs) == 1
-    assert store.load_body(URL) == big
-    # A changed page no longer needs the old blob.
+def test_a_fetch_needs_a_body(store):
+    with pytest.raises(ValueError, match="needs a body"):
+        store.record_fetch(URL, source_id="s1", status=200)
+
+
+def test_bodies_of_every_size_round_trip(store, harness):
+    for size in (0, 1, store.inline_body_max, store.inline_body_max + 1, 3 * 1024 * 1024):
+        body = bytes(range(256)) * (size // 256) + b"\x00" * (size % 256)
+        record(store, body)
+        assert store.load_body(URL) == body, size
+        assert store.get_page(URL).content_hash is not None
+    assert harness.out_of_line_bodies() == 1  # the 3 MB one; the others were dropped
+
+
+def test_a_changed_or_gone_page_frees_its_large_body(store, harness):
+    assert record(store, big(store, b"v1")) is ChangeKind.NEW
+    assert harness.out_of_line_bodies() == 1
     record(store, b"small now")
-    assert list((tmp_path / "ps" / "blobs").iterdir()) == []
+    assert harness.out_of_line_bodies() == 0
     assert store.load_body(URL) == b"small now"
+    record(store, big(store, b"v2"))
+    assert store.mark_gone(URL, status=404) is True
+    assert harness.out_of_line_bodies() == 0
+
+
+def test_pages_with_the_same_large_body_share_it_until_the_last_one_changes(store, harness):
+    shared = big(store, b"shared")
+    record(store, shared, url="https://example.org/one.pdf")
+    record(store, shared, url="https://example.org/two.pdf")
+    assert harness.out_of_line_bodies() == 1
+    record(store, b"other", url="https://example.org/one.pdf")
+    assert store.load_body("https://example.org/two.pdf") == shared
+    store.mark_gone("https://example.org/two.pdf")
+    assert harness.out_of_line_bodies() == 0
 
 
 def test_gone_and_back(store):
     record(store, b"body", run_id="r1")
     assert store.mark_gone(URL, status=410, run_id="r2") is True
     assert store.mark_gone(URL, status=410) is False
-    assert store.get_page(URL).gone
+    page = store.get_page(URL)
+    assert page.gone and not page.has_body and page.run_id == "r2" and page.etag is None
     assert store.load_body(URL) is None
     assert store.urls_seen_for_source("s1") == set()
     assert record(store, b"body") is ChangeKind.NEW
+    assert store.load_body(URL) == b"body"
 
 
 def test_urls_by_source_and_run(store):
@@ -93,71 +130,76 @@ def test_urls_by_source_and_run(store):
     store.record_fetch("https://e.org/2", source_id="s1", status=200, body=b"2", run_id="r1")
     store.record_fetch("https://e.org/3", source_id="s2", status=200, body=b"3", run_id="r9")
     store.record_fetch("https://e.org/1", source_id="s1", status=200, body=b"1", run_id="r2")
-    assert store.urls_seen_for_source("s1") == {"https://e.org/1", "https://e.org/2"}
-    assert store.urls_seen_for_source("s1", run_id="r2") == {"https://e.org/1"}
+    store.record_fetch("https://e.org/3", source_id="s1", status=200, body=b"3", run_id="r2")
+    assert store.urls_seen_for_source("s1") == {
+        "https://e.org/1",
+        "https://e.org/2",
+        "https://e.org/3",
+    }
+    assert store.urls_seen_for_source("s1", run_id="r2") == {"https://e.org/1", "https://e.org/3"}
     assert store.urls_not_seen_in_run("s1", "r2") == {"https://e.org/2"}
     assert store.urls_seen_for_source("s2") == {"https://e.org/3"}
+    assert store.get_page("https://e.org/3").sources == ("s1", "s2")
+    store.mark_gone("https://e.org/2")
+    assert store.urls_not_seen_in_run("s1", "r2") == set()
 
 
-def test_store_survives_reopening(tmp_path):
-    config = PageStoreConfig(url="", database="lotse", path=str(tmp_path / "ps"))
-    first = open_page_store(config)
+def test_store_survives_reopening(harness):
+    first = harness.store()
     first.record_fetch(URL, source_id="s1", status=200, body=b"kept")
     first.close()
-    second = open_page_store(config)
+    second = harness.store()
     assert second.load_body(URL) == b"kept"
-    second.close()
 
 
-def test_keyed_access_and_montydb_see_the_same_documents(store):
-    # The embedded store reads and writes pages by _id itself (montydb would scan); both
-    # views of the files must agree, in both directions.
-    record(store, b"one")
-    via_montydb = store.pages.find_one({"_id": KEY})
-    assert bytes(via_montydb["body"]) == b"one"
-    assert via_montydb["sources"] == ["s1"]
-    assert store.urls_seen_for_source("s1") == {KEY}
-
-    store.pages.update_one({"_id": KEY}, {"$set": {"title": "set by montydb"}})
-    assert store.get_page(URL).title == "set by montydb"
-
-    assert store.mark_gone(URL, status=410) is True
-    assert store.pages.find_one({"_id": KEY})["gone"] is True
-    assert store.pages.count_documents({}) == 1
+def test_two_stores_on_one_backing_see_each_others_writes(harness):
+    # crawl child, web process and ingest threads each open the store
+    first, second = harness.store(), harness.store()
+    assert second.get_page(URL) is None
+    first.record_fetch(URL, source_id="s1", status=200, body=b"first")
+    assert second.load_body(URL) == b"first"
+    second.record_fetch(URL, source_id="s2", status=200, body=b"second")
+    assert first.load_body(URL) == b"second"
+    assert first.get_page(URL).sources == ("s1", "s2")
 
 
-def test_two_stores_on_one_folder_see_each_others_writes(tmp_path):
-    # Crawl child, web process and ingest threads each open the embedded store.
-    config = PageStoreConfig(url="", database="lotse", path=str(tmp_path / "ps"))
-    first, second = open_page_store(config), open_page_store(config)
-    try:
-        assert second.get_page(URL) is None
-        first.record_fetch(URL, source_id="s1", status=200, body=b"first")
-        assert second.load_body(URL) == b"first"
-        second.record_fetch(URL, source_id="s2", status=200, body=b"second")
-        assert first.load_body(URL) == b"second"
-        assert first.get_page(URL).sources == ("s1", "s2")
-        assert first.pages.count_documents({}) == 1
-    finally:
-        first.close()
-        second.close()
+def test_concurrent_writers_of_one_page_lose_nothing(harness):
+    """Crawls of two sources that share a URL: each source ends up in the page's sources."""
+    stores = [harness.store() for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def crawl(store, source_id):
+        try:
+            for round_ in range(15):
+                body = f"{source_id} {round_}".encode()
+                store.record_fetch(URL, source_id=source_id, status=200, body=body)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=crawl, args=(store, f"s{i}")) for i, store in enumerate(stores)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    page = stores[0].get_page(URL)
+    assert page.sources == ("s0", "s1", "s2", "s3")
+    assert stores[0].load_body(URL) in {f"s{i} 14".encode() for i in range(4)}
+    assert len([h for h in page_history(stores[0]) if h]) == 10  # capped at HISTORY_LENGTH
 
 
-def test_fast_document_encoding_matches_montydb(store):
-    from montydb.types import bson
+def page_history(store):
+    return store._read(KEY)["history"]
 
-    doc = {
-        "_id": "https://example.org/ü?q=1",
-        "body": b"\x00\xffbytes",
-        "at": datetime(2026, 1, 2, 3, 4, 5, 678000),
-        "history": [{"at": datetime(2026, 1, 1), "status": 304, "change": "unchanged"}],
-        "title": 'Quote " and \\ backslash, ünïcode',
-        "gone": False,
-        "etag": None,
-        "size": 1.5,
-    }
-    expected = bson.document_encode(doc, codec_options=store._by_id._target.coptions)
-    assert store._by_id._encode(doc) == expected
+
+def test_unicode_and_odd_urls_are_keys_like_any_other(store):
+    url = "https://example.org/straße/ä?q=\"'%20;--"
+    record(store, "<p>ü</p>".encode(), url=url, title='Quote " and \\ ünïcode')
+    page = store.get_page(url)
+    assert page.title == 'Quote " and \\ ünïcode'
+    assert store.load_body(url) == "<p>ü</p>".encode()
 
 
 def test_links_and_kind_are_kept_with_the_body_and_survive_a_304(store):
@@ -195,6 +237,7 @@ def test_unchanged_per_sitemap_counts_as_seen_without_renewing_the_servers_word(
     page = store.get_page(URL)
     assert (page.run_id, page.last_seen, page.last_verified) == ("r2", later, t0)
     assert store.urls_not_seen_in_run("s1", "r2") == set()
+    assert page_history(store)[-1]["change"] == "unchanged_per_sitemap"
 
     store.mark_gone(URL, status=404)
     assert vouch(t0 - timedelta(days=1)) is None
@@ -270,3 +313,15 @@ def test_a_page_stored_without_links_or_caching_headers_is_not_fresh(store):
     page = store.get_page(URL)
     assert page.fresh_until == t0
     assert not store.unchanged_while_fresh(page, source_id="s1", run_id="r2", max_days=7, now=t0)
+
+
+def test_history_keeps_the_last_ten_events(store):
+    t0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    for i in range(12):
+        record(store, f"v{i % 2}".encode(), now=t0 + timedelta(minutes=i))
+    store.mark_gone(URL, status=410, now=t0 + timedelta(hours=1))
+    history = page_history(store)
+    assert len(history) == 10
+    assert [h["change"] for h in history[-3:]] == ["changed", "changed", "gone"]
+    assert history[-1]["at"] == (t0 + timedelta(hours=1)).replace(tzinfo=None)
+    assert history[-1]["status"] == 410
