@@ -38,6 +38,8 @@ class Harness:
     # counts the rows/documents and index entries one block of store calls touches; None
     # when the adapter's stand-in cannot tell
     meter: Callable[[PageStore], object] | None
+    # a second writer of a page waits for the first (SQLite's lock) instead of racing it
+    writers_queue: bool = False
     opened: list[PageStore] = field(default_factory=list)
 
     def store(self) -> PageStore:
@@ -66,7 +68,9 @@ def _sqlite(tmp_path: Path) -> Iterator[Harness]:
     def files() -> int:
         return len(list(blobs.iterdir())) if blobs.is_dir() else 0
 
-    harness = Harness("sqlite", lambda: open_page_store(config), files, _sqlite_meter)
+    harness = Harness(
+        "sqlite", lambda: open_page_store(config), files, _sqlite_meter, writers_queue=True
+    )
     yield harness
     harness.close()
 

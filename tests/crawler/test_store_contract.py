@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.store import MAX_KEPT_LINKS, ChangeKind
+from crawler.store import MAX_KEPT_LINKS, ChangeKind, records
 from tests.crawler.store_adapters import ADAPTERS, make_harness
 
 URL = "https://example.org/a?utm_source=x"
@@ -188,6 +188,36 @@ def test_concurrent_writers_of_one_page_lose_nothing(harness):
     assert page.sources == ("s0", "s1", "s2", "s3")
     assert stores[0].load_body(URL) in {f"s{i} 14".encode() for i in range(4)}
     assert len([h for h in page_history(stores[0]) if h]) == 10  # capped at HISTORY_LENGTH
+
+
+def test_a_write_between_our_read_and_our_write_is_not_lost(harness):
+    """Another process writes the page while we are between reading and storing it: either it
+    waits for us (SQLite's lock) or we notice and redo our change (MongoDB's rev)."""
+    first, second = harness.store(), harness.store()
+    first.record_fetch(URL, source_id="s1", status=200, body=b"one")
+    fetch = records.Fetch(
+        source_id="s3", status=200, body=b"three", content_type="", etag=None,
+        last_modified=None, cache_control=None, expires=None, date=None, title="",
+        run_id="r3", not_modified=False, page_kind="", links=None, now=records.store_time(),
+    )  # fmt: skip
+    other = threading.Thread(
+        target=lambda: second.record_fetch(URL, source_id="s2", status=200, body=b"two")
+    )
+    calls = []
+
+    def change(old):
+        if not calls:
+            other.start()
+            if not harness.writers_queue:
+                other.join()  # it wrote after our read
+        calls.append(old)
+        return records.fetched(KEY, old, fetch)
+
+    first._modify(KEY, change)
+    other.join()
+    assert first.get_page(URL).sources == ("s1", "s2", "s3")
+    changes = [h["change"] for h in page_history(first)]
+    assert changes.count("changed") == 2 and len(changes) == 3
 
 
 def page_history(store):
