@@ -71,15 +71,25 @@ class PageStore(ABC):
 
     @abstractmethod
     def _modify(self, key: str, change: Callable[[Record | None], Change]) -> Any:
-        """Read the page, call ``change`` with its record (None when unknown), store what it
-        says atomically and return its ``result``. ``change`` may be called again when another
+        """Read the page, call ``change`` with its record (None when unknown), store (or
+        delete) what it says atomically and return its ``result``. ``change`` may be called again when another
         writer changed the page in between, so it must not have side effects."""
 
     @abstractmethod
     def _keys(
-        self, source_id: str, *, run_id: str | None = None, other_run_than: str | None = None
+        self,
+        source_id: str,
+        *,
+        run_id: str | None = None,
+        other_run_than: str | None = None,
+        with_gone: bool = False,
     ) -> set[str]:
-        """Keys of the source's pages that are not gone, optionally by their last run."""
+        """Keys of the source's pages that are not gone (``with_gone``: all of them),
+        optionally by their last run."""
+
+    @abstractmethod
+    def _source_ids(self) -> set[str]:
+        """Every source id that a stored page names (through an index, not the pages)."""
 
     # -- the interface -----------------------------------------------------------------------
 
@@ -99,6 +109,20 @@ class PageStore(ABC):
     def urls_not_seen_in_run(self, source_id: str, run_id: str) -> set[str]:
         """Pages of the source that a run did not reach; gone only if that run was complete."""
         return self._keys(source_id, other_run_than=run_id)
+
+    def source_ids(self) -> set[str]:
+        """Every source id a stored page belongs to."""
+        return self._source_ids()
+
+    def forget_source(self, source_id: str) -> int:
+        """Forget a deleted source: its pages that no other source shares are deleted with
+        their bodies; shared pages only lose the source. Returns how many pages were deleted.
+        Idempotent: a second call finds nothing of the source."""
+        deleted = 0
+        for key in sorted(self._keys(source_id, with_gone=True)):
+            if self._modify(key, lambda old: records.without_source(old, source_id)):
+                deleted += 1
+        return deleted
 
     def record_fetch(
         self,

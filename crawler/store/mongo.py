@@ -72,14 +72,25 @@ class MongoPageStore(PageStore):
         return None if blob is None else self._read_blob(blob)
 
     def _keys(
-        self, source_id: str, *, run_id: str | None = None, other_run_than: str | None = None
+        self,
+        source_id: str,
+        *,
+        run_id: str | None = None,
+        other_run_than: str | None = None,
+        with_gone: bool = False,
     ) -> set[str]:
-        query: dict[str, Any] = {"sources": source_id, "gone": False}
+        query: dict[str, Any] = {"sources": source_id}
+        if not with_gone:
+            query["gone"] = False
         if run_id is not None:
             query["run_id"] = run_id
         if other_run_than is not None:
             query["run_id"] = {"$ne": other_run_than}
         return {doc["_id"] for doc in self.pages.find(query, {"_id": 1})}
+
+    def _source_ids(self) -> set[str]:
+        # answered from the "sources" index
+        return {str(value) for value in self.pages.distinct("sources") if value}
 
     def _modify(self, key: str, change: Callable[[Record | None], Change]) -> Any:
         from pymongo.errors import DuplicateKeyError
@@ -87,6 +98,13 @@ class MongoPageStore(PageStore):
         for _ in range(_MAX_ATTEMPTS):
             doc = self.pages.find_one({"_id": key}, {"body": 0})
             outcome = change(_record(doc))
+            if outcome.delete and doc is not None:
+                gone = self.pages.delete_one({"_id": key, "rev": doc.get("rev")})
+                if gone.deleted_count == 0:
+                    continue  # changed under us
+                if doc.get("body_blob"):
+                    self._drop_blob_if_unused(doc["body_blob"])
+                return outcome.result
             if outcome.record is None:
                 return outcome.result
             fields = {k: v for k, v in outcome.record.items() if k not in _STORAGE_FIELDS}

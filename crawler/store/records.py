@@ -68,12 +68,14 @@ class Change:
     ``record`` is the page's new record (None: leave the page as it is); ``body`` a new body
     to keep with it, whose hash is the record's ``content_hash`` (None: keep the stored body,
     or drop it when the record has no ``content_hash`` any more); ``result`` is what the
-    operation returns to its caller.
+    operation returns to its caller. ``delete`` removes the page instead.
     """
 
     record: Record | None
     body: bytes | None = None
     result: Any = None
+    # delete the page (and its body, unless another page has the same one); record is None
+    delete: bool = False
 
 
 def content_hash_of(body: bytes) -> str:
@@ -289,3 +291,14 @@ def gone(old: Record | None, status: int | None, run_id: str, now: datetime) -> 
     if run_id:
         record["run_id"] = run_id
     return Change(record=record, result=old.get("content_hash") is not None)
+
+
+def without_source(old: Record | None, source_id: str) -> Change:
+    """The page without ``source_id`` (a deleted source); deleted when no source is left.
+    Result: whether the page was deleted."""
+    if old is None or source_id not in (old.get("sources") or ()):
+        return Change(record=None, result=False)
+    others = sorted(set(old["sources"]) - {source_id})
+    if not others:
+        return Change(record=None, delete=True, result=True)
+    return Change(record={**old, "sources": others}, result=False)

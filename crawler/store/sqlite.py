@@ -167,18 +167,27 @@ class SqlitePageStore(PageStore):
             return None
 
     def _keys(
-        self, source_id: str, *, run_id: str | None = None, other_run_than: str | None = None
+        self,
+        source_id: str,
+        *,
+        run_id: str | None = None,
+        other_run_than: str | None = None,
+        with_gone: bool = False,
     ) -> set[str]:
-        sql = (
-            "SELECT p.key FROM page_sources s JOIN pages p ON p.key = s.key"
-            " WHERE s.source_id = ? AND p.gone = 0"
-        )
+        sql = "SELECT p.key FROM page_sources s JOIN pages p ON p.key = s.key WHERE s.source_id = ?"
+        if not with_gone:
+            sql += " AND p.gone = 0"
         params: list[str] = [source_id]
         if run_id is not None:
             sql, params = sql + " AND p.run_id = ?", [*params, run_id]
         if other_run_than is not None:
             sql, params = sql + " AND p.run_id != ?", [*params, other_run_than]
         return {key for (key,) in self.connection().execute(sql, params)}
+
+    def _source_ids(self) -> set[str]:
+        # the primary key (source_id, key) is an index on source_id: one step per source
+        rows = self.connection().execute("SELECT DISTINCT source_id FROM page_sources")
+        return {source_id for (source_id,) in rows}
 
     def _modify(self, key: str, change: Callable[[Record | None], Change]) -> Any:
         with self._transaction() as conn:
@@ -188,6 +197,11 @@ class SqlitePageStore(PageStore):
             outcome = change(old)
             if outcome.record is not None:
                 self.write_page(conn, key, old, old_hash, outcome)
+            elif outcome.delete and found is not None:
+                conn.execute("DELETE FROM pages WHERE key = ?", (key,))
+                conn.execute("DELETE FROM page_sources WHERE key = ?", (key,))
+                if old_hash is not None:
+                    self._drop_body_if_unused(conn, old_hash)
         return outcome.result
 
     def write_page(
@@ -211,10 +225,15 @@ class SqlitePageStore(PageStore):
             (key, int(bool(record.get("gone"))), record.get("run_id") or "", body_hash,
              encode_record(record)),
         )  # fmt: skip
-        new_sources = set(record.get("sources") or ()) - set((old or {}).get("sources") or ())
+        sources = set(record.get("sources") or ())
+        old_sources = set((old or {}).get("sources") or ())
         conn.executemany(
             "INSERT OR IGNORE INTO page_sources (source_id, key) VALUES (?, ?)",
-            [(source_id, key) for source_id in sorted(new_sources)],
+            [(source_id, key) for source_id in sorted(sources - old_sources)],
+        )
+        conn.executemany(
+            "DELETE FROM page_sources WHERE source_id = ? AND key = ?",
+            [(source_id, key) for source_id in sorted(old_sources - sources)],
         )
         if old_hash is not None and old_hash != body_hash:
             self._drop_body_if_unused(conn, old_hash)

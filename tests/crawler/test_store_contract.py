@@ -355,3 +355,26 @@ def test_history_keeps_the_last_ten_events(store):
     assert [h["change"] for h in history[-3:]] == ["changed", "changed", "gone"]
     assert history[-1]["at"] == (t0 + timedelta(hours=1)).replace(tzinfo=None)
     assert history[-1]["status"] == 410
+
+
+def test_forgetting_a_source_deletes_its_own_pages_and_keeps_shared_ones(store, harness):
+    pdf = big(store, b"only s1")
+    record(store, b"shared", url="https://e.org/shared", source_id="s1")
+    record(store, b"shared", url="https://e.org/shared", source_id="s2")
+    record(store, pdf, url="https://e.org/own.pdf", source_id="s1")
+    record(store, b"gone", url="https://e.org/gone", source_id="s1")
+    store.mark_gone("https://e.org/gone")
+    record(store, b"other", url="https://e.org/other", source_id="s3")
+    assert store.source_ids() == {"s1", "s2", "s3"}
+
+    assert store.forget_source("s1") == 2  # own.pdf and the gone page
+    assert store.get_page("https://e.org/own.pdf") is None
+    assert store.get_page("https://e.org/gone") is None
+    assert harness.out_of_line_bodies() == 0
+    shared = store.get_page("https://e.org/shared")
+    assert shared.sources == ("s2",) and store.load_body("https://e.org/shared") == b"shared"
+    assert store.source_ids() == {"s2", "s3"}
+    assert store.urls_seen_for_source("s1") == set()
+    assert store.forget_source("s1") == 0  # idempotent
+    # a forgotten page comes back as new
+    assert record(store, b"back", url="https://e.org/own.pdf", source_id="s1") is ChangeKind.NEW
