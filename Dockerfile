@@ -63,9 +63,9 @@ WORKDIR /app
 # Code is owned by root: the app user can read it but not change it.
 COPY . /app
 
-# Parsing needs no model files: the fast PDF path reads text layers, OCR uses tesseract's
-# language data from the packages above, and unstructured's spaCy model is replaced by a blank
-# sentence splitter (rag/parsing/_unstructured.py), so nothing is downloaded at run time.
+# Parsing needs no model files: HTML is split by rules (rag/parsing/html_blocks.py), the fast
+# PDF path reads text layers and OCR uses tesseract's language data from the packages above,
+# so nothing is downloaded at run time.
 # A local dense embedding model, when configured, is mounted or copied here.
 RUN mkdir -p /opt/lotse/models
 

@@ -389,8 +389,9 @@ def _preload() -> None:
 
     settings = scrapy_settings(CrawlConfig(source_id="warm", start_urls=("https://warm.invalid/",)))
     preload_components(settings)
-    # Both page stores' client libraries (open_page_store imports them when it opens one).
-    for module in ("pymongo", "gridfs", "montydb", "montydb.storage.sqlite", "montydb.types"):
+    # Both page stores' adapters and client libraries (open_page_store imports them when it
+    # opens one).
+    for module in ("crawler.store.sqlite", "crawler.store.mongo", "pymongo", "gridfs"):
         try:
             importlib.import_module(module)
         except ImportError:

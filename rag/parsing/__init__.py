@@ -38,9 +38,7 @@ def _fingerprint(kind: str, config: ParsingConfig) -> str:
             f"{PDF_PARSER_VERSION}|ocr={config.ocr_enabled}|{config.ocr_languages}|{config.ocr_dpi}"
             f"|{config.ocr_min_chars_per_page}|{config.ocr_max_pages}|{config.max_pdf_pages}"
         )
-    from rag.parsing._unstructured import unstructured_version
-
-    return f"{HTML_PARSER_VERSION}|unstructured={unstructured_version()}"
+    return f"{HTML_PARSER_VERSION}|blocks"
 
 
 def parse(

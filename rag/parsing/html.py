@@ -1,4 +1,4 @@
-"""HTML pages: decode, keep the main content, let ``unstructured`` split it into elements."""
+"""HTML pages: decode, keep the main content, split it into blocks (rag.parsing.html_blocks)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import re
 
 import lxml.html
 from lxml import etree
+from lxml.html import HtmlElement
 
 from rag.errors import DocumentParseError, EmptyDocumentError
 from rag.models import Block, ParsedDocument
-from rag.parsing import _unstructured
+from rag.parsing.html_blocks import html_blocks
 from rag.parsing.language import detect_language
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def decode_html(body: bytes, encoding: str | None = None) -> str:
     return body.decode("cp1252", errors="replace")
 
 
-def _is_chrome(element: etree._Element) -> bool:
+def _is_chrome(element: HtmlElement) -> bool:
     if (element.get("role") or "").lower() in _DROP_ROLES:
         return True
     if element.get("hidden") is not None or element.get("aria-hidden") == "true":
@@ -75,18 +76,18 @@ def _is_chrome(element: etree._Element) -> bool:
     return any(_CHROME_TOKEN.match(token) for token in tokens)
 
 
-def _drop(element: etree._Element) -> None:
+def _drop(element: HtmlElement | etree.CommentBase) -> None:
     # drop_tree keeps the element's tail text, which belongs to the parent
     element.drop_tree()
 
 
-def _text_of(element: etree._Element | None) -> str:
+def _text_of(element: HtmlElement | None) -> str:
     if element is None:
         return ""
     return _SPACES.sub(" ", element.text_content()).strip()
 
 
-def _page_title(root: etree._Element) -> str:
+def _page_title(root: HtmlElement) -> str:
     for xpath in ('//meta[@property="og:title"]/@content', "//title", "//h1"):
         found = root.xpath(xpath)
         if not found:
@@ -98,7 +99,7 @@ def _page_title(root: etree._Element) -> str:
     return ""
 
 
-def _main_content(root: etree._Element) -> etree._Element:
+def _main_content(root: HtmlElement) -> HtmlElement:
     """The page's main region: <main>, role=main, or a lone <article>; else <body>."""
     for xpath in ("//main", '//*[@role="main"]'):
         found = root.xpath(xpath)
@@ -111,7 +112,7 @@ def _main_content(root: etree._Element) -> etree._Element:
     return body if body is not None else root
 
 
-def _text_sample(element: etree._Element, limit: int) -> str:
+def _text_sample(element: HtmlElement, limit: int) -> str:
     """The first ``limit`` or so characters of an element's text: enough words to tell the
     language, without joining and scanning the whole of a long page."""
     parts: list[str] = []
@@ -162,30 +163,14 @@ def clean_html(text: str) -> tuple[str, str, str, str, str]:
     return title, lang, redirect, f"<html><body>{markup}</body></html>", sample
 
 
-def _to_block(element: object) -> Block | None:
-    text = _SPACES.sub(" ", getattr(element, "text", "") or "").strip()
-    category = getattr(element, "category", "")
-    if not text or category in ("Image", "PageBreak", "Header", "Footer"):
-        return None
-    if category == "Title":
-        depth = getattr(element.metadata, "category_depth", None) or 0
-        return Block("heading", text, level=min(6, depth + 1))
-    if category == "ListItem":
-        return Block("list_item", text)
-    if category == "Table":
-        return Block("table", text)
-    return Block("text", text)
-
-
 def parse_html(body: bytes, url: str, encoding: str | None = None) -> ParsedDocument:
     """Main text of an HTML page as blocks; raises EmptyDocumentError when nothing is left."""
     title, lang_attr, redirect, markup, probe = clean_html(decode_html(body, encoding))
     language = detect_language(probe, default=lang_attr if lang_attr in ("de", "en") else "")
     blocks: list[Block] = []
-    for element in _unstructured.partition_html(markup, language):
-        block = _to_block(element)
+    for block in html_blocks(markup):
         # repeated teasers or "read more" lines say nothing new the second time
-        if block is not None and (not blocks or blocks[-1].text != block.text):
+        if not blocks or blocks[-1].text != block.text:
             blocks.append(block)
     if not blocks:
         if redirect:
@@ -199,5 +184,5 @@ def parse_html(body: bytes, url: str, encoding: str | None = None) -> ParsedDocu
         title=title,
         language=language,
         blocks=tuple(blocks),
-        parser_version=f"{HTML_PARSER_VERSION}/unstructured-{_unstructured.unstructured_version()}",
+        parser_version=HTML_PARSER_VERSION,
     )

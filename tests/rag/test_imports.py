@@ -35,5 +35,6 @@ def test_parsing_both_kinds_loads_nothing_forbidden():
         "parse_pdf(make_pdf([[('h1', 'Titel'), ('p', 'Ein Absatz.')]]), 'u')\n"
     )
     loaded = loaded_after(code)
-    assert "unstructured" in loaded and "pypdfium2" in loaded
-    assert not loaded & (FORBIDDEN | {"en_core_web_sm"})
+    assert "lxml" in loaded and "pypdfium2" in loaded
+    # HTML is split by rag.parsing.html_blocks; unstructured and its spaCy model stay out
+    assert not loaded & (FORBIDDEN | {"unstructured", "spacy", "en_core_web_sm"})
