@@ -47,9 +47,9 @@ _SENTENCE_STARTERS = frozenset(
     dieser dieses wer wie was wann wo warum im am zum zur bei mit für von seit ab mehr
     """.split()
 )
-# a candidate end: a full stop, ! or ? (closing quotes and brackets may follow), space, and
-# something that can start a sentence
-_PLAIN_END = re.compile(r"[.!?…]+[\"“”»«'’)\]]*\s+(?=[\"„“»«'‘(\[]?[A-ZÄÖÜ0-9])")
+# a candidate end: a full stop, ! or ? (closing quotes, brackets, footnote marks "[3]" may
+# follow), space, and something that can start a sentence
+_PLAIN_END = re.compile(r"[.!?…]+(?:\[\d{1,3}\]|[\"“”»«'’)\]])*\s+(?=[\"„“»«'‘(\[]?[A-ZÄÖÜ0-9])")
 
 
 def _is_abbreviation(token: str) -> bool:

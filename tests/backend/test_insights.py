@@ -73,6 +73,17 @@ def test_dashboard_numbers():
     assert sum(day["answered"] for day in data["per_day"]) == 2
 
 
+def test_answers_without_the_language_model_are_counted(editor_client):
+    exchange("Wann ist Training?", "answered")
+    exchange("Wann ist Training heute?", "answered_fallback")
+    exchange("Was kostet es?", "answered_fallback")
+    data = dashboard(30)
+    assert (data["answered"], data["answered_fallback"], data["unanswered"]) == (3, 2, 0)
+    assert sum(day["answered"] for day in data["per_day"]) == 3
+    page = editor_client.get(reverse("admin:dashboard")).content.decode()
+    assert 'data-stat="answered_fallback">2 of them without the language model' in page
+
+
 def test_dashboard_page_for_editors_only(editor_client, client):
     exchange("Gibt es einen Parkplatz?", "unanswered")
     page = editor_client.get(reverse("admin:dashboard")).content.decode()

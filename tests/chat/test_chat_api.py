@@ -67,7 +67,8 @@ def test_pdf_source_has_its_page():
 
 def test_english_question_gets_english_answer():
     result = ask("How much is the membership fee for children?")
-    assert result.text.startswith("Here is what our website says")
+    assert result.text.startswith("Our page “Membership” says:")
+    assert "60 euros for children" in result.text
     assert result.of("sources")[0][0]["url"] == "https://verein.example/en/membership/"
     assert result.of("done")[0]["language"] == "en"
 
@@ -272,12 +273,12 @@ def test_search_failure_is_an_error_event_not_a_500(monkeypatch):
 
 
 def test_unexpected_failure_is_an_error_event_not_a_broken_stream(monkeypatch):
-    from backend.chat import services
+    from backend.chat import answering
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(services, "extractive_answer", broken)
+    monkeypatch.setattr(answering, "extractive_answer", broken)
     result = ask("Wie hoch ist der Jahresbeitrag?")
     assert [kind for kind, _ in result.events] == ["error", "done"]
     assert result.of("error")[0]["code"] == "internal_error"
