@@ -89,6 +89,32 @@ def links_of(response: Response) -> list[str]:
     return list(found)
 
 
+MAX_LINK_TEXT = 300
+
+
+def link_texts(response: Response) -> dict[str, str]:
+    """Absolute URL -> the text of the first link to it on the page (or its image's alt
+    text, or its title attribute): what the site calls the linked document."""
+    if not isinstance(response, TextResponse):
+        return {}
+    texts: dict[str, str] = {}
+    for anchor in response.xpath("//a[@href]"):
+        href = (anchor.attrib.get("href") or "").strip()
+        if not href or href.startswith("#"):
+            continue
+        text = " ".join(anchor.xpath("normalize-space(.)").get("").split())
+        text = text or anchor.xpath("normalize-space(.//img/@alt)").get("")
+        text = text or (anchor.attrib.get("title") or "").strip()
+        if not text:
+            continue
+        try:
+            url = response.urljoin(href)
+        except ValueError:
+            continue
+        texts.setdefault(url, text[:MAX_LINK_TEXT])
+    return texts
+
+
 @dataclass(frozen=True)
 class SitemapEntry:
     loc: str

@@ -102,6 +102,15 @@ def test_snippet_cuts_at_word():
     assert cut.endswith(" …") and len(cut) <= 32
 
 
+def test_source_refs_carry_the_headings_as_a_breadcrumb():
+    from dataclasses import replace
+
+    page = replace(chunk("a", title="Satzung"), heading_path=("Satzung", "§ 3", "Beiträge"))
+    (ref,) = source_refs([page], [1])
+    assert ref.section == "§ 3 › Beiträge"
+    assert source_refs([chunk("b")], [1])[0].section == ""
+
+
 def test_source_refs_are_numbered_as_cited():
     chunks = [chunk("a", url="https://a/"), chunk("b", url="https://b/", page=4)]
     refs = source_refs(chunks, [2])
