@@ -346,8 +346,9 @@ async def collect_answer(events: AsyncIterator[ChatEvent]) -> dict:
 def record_feedback(
     message_id: int, conversation_id: uuid.UUID, rating: int, comment: str = ""
 ) -> Feedback:
-    """Thumbs up/down on an answer. The conversation id proves the visitor took part in it
-    (message ids are guessable, conversation ids are not)."""
+    """Thumbs up/down on an answer, with an optional comment; given again, it replaces the
+    earlier one. The conversation id proves the visitor took part in it (message ids are
+    guessable, conversation ids are not)."""
     message = Message.objects.filter(
         id=message_id, conversation_id=conversation_id, role=Message.Role.ASSISTANT
     ).first()
@@ -355,7 +356,19 @@ def record_feedback(
         raise ChatError("unknown_message", _("This answer does not exist (any more)."), 404)
     if rating not in (Feedback.Rating.UP, Feedback.Rating.DOWN):
         raise ChatError("invalid_rating", _("The rating must be up or down."))
-    return Feedback.objects.create(message=message, rating=rating, comment=comment.strip())
+    # one feedback per answer: the widget sends thumbs-down first and the comment after it,
+    # and a visitor may change their mind; the last word counts, a comment is kept with its
+    # rating
+    comment = comment.strip()
+    with transaction.atomic():
+        given = Feedback.objects.select_for_update().filter(message=message).first()
+        if given is None:
+            return Feedback.objects.create(message=message, rating=rating, comment=comment)
+        if comment or given.rating != rating:
+            given.comment = comment
+        given.rating = rating
+        given.save(update_fields=["rating", "comment"])
+    return given
 
 
 def delete_old_conversations(days: int | None = None, *, now=None) -> int:

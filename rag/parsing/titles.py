@@ -63,9 +63,12 @@ def is_placeholder(title: str, url: str = "") -> bool:
     if " " not in title and ("_" in title or (re.search(r"\d", title) and len(title) > 12)):
         return True
     if url:
+        # the URL, or the file's name without its extension ("v2_4_Flyer" for .../v2_4_Flyer.pdf);
+        # a page's slug ("/membership/" for "Membership") is the title's echo, not a placeholder
         path = unquote(urlsplit(url).path).rstrip("/")
         last = path.rsplit("/", 1)[-1]
-        if title.lower() in {url.lower(), path.lower(), last.lower()}:
+        stem = last.rsplit(".", 1)[0] if "." in last else ""
+        if title.lower() in {url.lower(), path.lower(), stem.lower()} - {""}:
             return True
     return False
 

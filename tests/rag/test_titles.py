@@ -38,9 +38,11 @@ def test_real_titles(title):
     assert not is_placeholder(title, URL)
 
 
-def test_the_url_itself_is_no_title():
+def test_the_url_itself_is_no_title_but_a_slug_may_be_one():
     assert is_placeholder("v2_4_Aro_und_Acefeindlichkeit", URL)
     assert is_placeholder(URL, URL)
+    assert is_placeholder("Einladung", "https://verein.example/files/Einladung.docx")
+    assert not is_placeholder("Membership", "https://verein.example/en/membership/")
 
 
 def test_choose_title_falls_back_to_a_readable_name_from_the_url():
