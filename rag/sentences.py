@@ -37,7 +37,8 @@ _LINE_BREAKS = re.compile(r"\s*\n\s*")
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
 _LAST_TOKEN = re.compile(r"(\S+)\.$")
 _LETTER = re.compile(r"[^\W\d_]")
-_ORDINAL = re.compile(r"\d{1,3}")
+# "14." or a day and month "06.04." ("am 06.04. feiern wir")
+_ORDINAL_OR_DAY = re.compile(r"\d{1,3}|\d{1,2}\.\d{1,2}")
 # after an ordinal comes a noun or a month ("14. Juni"); one of these starts a new sentence
 # ("in der Goethestr. 12. Der Eingang ist hinten.")
 _SENTENCE_STARTERS = frozenset(
@@ -79,8 +80,9 @@ def _continues(previous: str, following: str, language: str) -> bool:
     token = last.group(1)
     if _is_abbreviation(token):
         return True
-    # "am 14. Juni", "im 19. Jahrhundert": in English an ordinal is "14th", so "5." ends one
-    if language == "en" or not _ORDINAL.fullmatch(token.lstrip("([")):
+    # "am 14. Juni", "im 19. Jahrhundert", "am 06.04. feiern wir": in English an ordinal is
+    # "14th", so "5." ends one
+    if language == "en" or not _ORDINAL_OR_DAY.fullmatch(token.lstrip("([")):
         return False
     first_word = following.split(" ", 1)[0].strip(",;:").lower()
     return first_word not in _SENTENCE_STARTERS

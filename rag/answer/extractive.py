@@ -48,7 +48,7 @@ MAX_QUOTE_CHARS = 450
 MAX_SENTENCE_CHARS = 350
 # another passage is quoted when it scores at least this share of the best one
 CLOSE_SCORE = 0.8
-MIN_SCORE = 0.5
+MIN_SCORE = 0.6
 
 
 @dataclass(frozen=True)
@@ -174,13 +174,13 @@ def _best_quote(
     window = _window(sentences, best, scores)
     covered = frozenset().union(*(_matched(terms, s) for s in window))
     text = _joined([_trimmed(sentence, terms) for sentence in window])
-    # the headings say what a passage is about: a tie goes to the one under a matching heading
+    # the headings say what a passage is about: one under a matching heading comes first
     heading_terms = _matched(terms, " ".join((chunk.title, *chunk.heading_path)))
-    score = scores[best] + 0.25 * sum(weights[t] for t in heading_terms - covered)
+    score = scores[best] + 0.25 * sum(weights[t] for t in heading_terms)
     return _Quote(n=n, chunk=chunk, score=score, terms=covered, text=text)
 
 
-def _chosen(quotes: list[_Quote]) -> list[_Quote]:
+def _chosen(quotes: list[_Quote], language: str) -> list[_Quote]:
     quotes = sorted(quotes, key=lambda quote: (-quote.score, quote.n))
     best = quotes[0]
     chosen = [best]
@@ -190,6 +190,10 @@ def _chosen(quotes: list[_Quote]) -> list[_Quote]:
             break
         if any(quote.text in other.text or other.text in quote.text for other in chosen):
             continue  # the same sentence on another page (a teaser, a repeated box)
+        if quote.chunk.language != language and any(
+            other.chunk.language == language for other in chosen
+        ):
+            continue  # the other language's version of a page already quoted
         adds = bool(quote.terms - covered)
         same_page = any(other.chunk.url == quote.chunk.url for other in chosen)
         if adds or (not same_page and quote.score >= best.score * CLOSE_SCORE):
@@ -234,7 +238,7 @@ def extractive_answer(
     ]
     if not quotes:
         return None
-    chosen = _chosen(quotes)
+    chosen = _chosen(quotes, language)
     lines = [_lead(chosen, language)]
     note = _language_note(chosen, language)
     if note:

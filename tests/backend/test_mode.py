@@ -72,8 +72,10 @@ def test_readyz_details_for_staff(admin_client, client):
 def test_admin_start_page_shows_the_mode_in_the_editors_language(admin_client):
     with override_settings(**NO_MODEL, LANGUAGE_CODE="de"):
         page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    assert 'data-mode="answers">extractiv' in page
-    assert "OPENAI_API_KEY" in page
+    assert 'data-mode="answers">zitierend: Sätze aus Ihren Seiten (kein Sprachmodell)' in page
+    assert 'data-mode="search">nur Stichwörter' in page
+    assert "Ohne Sprachmodell zitiert der Chat" in page and "OPENAI_API_KEY" in page
+    assert "So arbeitet der Chat gerade" in page and ">Suche<" in page
     with override_settings(OPENAI_API_KEY="sk-test", CHAT_MODEL="gpt-4o-mini", **LOCAL_DENSE):
         page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-mode="answers">language model gpt-4o-mini' in page

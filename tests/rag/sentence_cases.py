@@ -69,6 +69,8 @@ GERMAN = [
      ["Der Verein hat 1990 begonnen.", "Seit 2020 gibt es eine Online-Gruppe."]),
     ("Mitgliederversammlung\n\n- Einladung per Post. Bitte antworten.\n- Ort: Rathaus",
      ["Mitgliederversammlung", "- Einladung per Post.", "Bitte antworten.", "- Ort: Rathaus"]),
+    ("Am 06.04. feiern wir den Tag der Asexualität. Alle sind eingeladen.",
+     ["Am 06.04. feiern wir den Tag der Asexualität.", "Alle sind eingeladen."]),
     ("Der 3. Platz ging an uns. Der 2. Platz an die Gäste.",
      ["Der 3. Platz ging an uns.", "Der 2. Platz an die Gäste."]),
     ("Sprechstunde bei Hr. Müller und Fr. Schulz nach Vereinbarung. Tel. 030 123456.",
