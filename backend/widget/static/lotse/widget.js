@@ -452,7 +452,7 @@
       node.appendChild(el('div', { class: 'srcs' }, [
         el('h3', { text: T.sources }),
         el('ol', null, listed.map(function (s) {
-          var label = String(s.title || s.url);
+          var label = String(s.title || s.url) + (s.section ? ' › ' + String(s.section) : '');
           if (s.page > 0) label += ' (' + T.page + ' ' + Math.floor(s.page) + ')';
           return el('li', { value: String(s.n > 0 ? s.n : '') || null }, [link(sourceUrl(s), label)]);
         }))
