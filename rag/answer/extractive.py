@@ -49,6 +49,9 @@ MAX_SENTENCE_CHARS = 350
 # another passage is quoted when it scores at least this share of the best one
 CLOSE_SCORE = 0.8
 MIN_SCORE = 0.6
+# a second, not neighbouring sentence of a passage is quoted when it scores this share of the
+# best one and covers a question word the first did not
+SECOND_SENTENCE = 0.75
 
 
 @dataclass(frozen=True)
@@ -114,12 +117,12 @@ def _trimmed(sentence: str, terms: set[str]) -> str:
     return ("… " if start else "") + " ".join(words) + " …"
 
 
-def _weights(terms: set[str], sentences: Sequence[str]) -> dict[str, float]:
+def _weights(terms: set[str], matches: Sequence[set[str]]) -> dict[str, float]:
     """Rarer question words count more: a word in every sentence tells nothing apart."""
-    count = max(1, len(sentences))
+    count = max(1, len(matches))
     document_frequency = dict.fromkeys(terms, 0)
-    for sentence in sentences:
-        for term in _matched(terms, sentence):
+    for found in matches:
+        for term in found:
             document_frequency[term] += 1
     return {
         term: 1.0 + math.log(count / (1 + frequency)) if frequency < count else 0.5
@@ -127,8 +130,8 @@ def _weights(terms: set[str], sentences: Sequence[str]) -> dict[str, float]:
     }
 
 
-def _window(sentences: list[str], best: int, scores: list[float]) -> list[str]:
-    """The best sentence with the neighbours that belong to it, in the page's order."""
+def _window(sentences: list[str], best: int, scores: list[float]) -> tuple[int, int]:
+    """(first, last) index of the best sentence with the neighbours that belong to it."""
     start = end = best
     size = len(sentences[best])
     first_word = (_WORD.findall(sentences[best])[:1] or [""])[0].lower()
@@ -144,7 +147,7 @@ def _window(sentences: list[str], best: int, scores: list[float]) -> list[str]:
             break
         end += 1
         size += len(following)
-    return sentences[start : end + 1]
+    return start, end
 
 
 def _joined(sentences: list[str]) -> str:
@@ -159,10 +162,13 @@ def _joined(sentences: list[str]) -> str:
 
 
 def _best_quote(
-    n: int, chunk: RetrievedChunk, terms: set[str], weights: dict[str, float]
+    n: int,
+    chunk: RetrievedChunk,
+    sentences: list[str],
+    matches: list[set[str]],
+    terms: set[str],
+    weights: dict[str, float],
 ) -> _Quote | None:
-    sentences = split_sentences(chunk.text, chunk.language or "de")
-    matches = [_matched(terms, sentence) for sentence in sentences]
     scores = [
         sum(weights[t] for t in found) if _quotable(sentence) else 0.0
         for sentence, found in zip(sentences, matches, strict=True)
@@ -171,9 +177,22 @@ def _best_quote(
         return None
     # the first of the best-scoring sentences: pages say the important thing first
     best = max(range(len(scores)), key=lambda i: (scores[i], -i))
-    window = _window(sentences, best, scores)
-    covered = frozenset().union(*(_matched(terms, s) for s in window))
+    start, end = _window(sentences, best, scores)
+    window = sentences[start : end + 1]
+    covered = frozenset().union(*matches[start : end + 1])
     text = _joined([_trimmed(sentence, terms) for sentence in window])
+    # a second sentence elsewhere in the passage that answers about as well comes along
+    others = [i for i in range(len(sentences)) if not start <= i <= end]
+    second = max(others, key=lambda i: (scores[i], -i), default=None)
+    if (
+        second is not None
+        and scores[second] >= scores[best] * SECOND_SENTENCE
+        and matches[second] - covered
+        and len(text) + len(sentences[second]) <= MAX_QUOTE_CHARS
+    ):
+        extra = _joined([_trimmed(sentences[second], terms)])
+        text = f"{text} … {extra}" if second > end else f"{extra} … {text}"
+        covered |= matches[second]
     # the headings say what a passage is about: one under a matching heading comes first
     heading_terms = _matched(terms, " ".join((chunk.title, *chunk.heading_path)))
     score = scores[best] + 0.25 * sum(weights[t] for t in heading_terms)
@@ -229,12 +248,13 @@ def extractive_answer(
     terms = question_terms(question)
     if not terms or not chunks:
         return None
-    every_sentence = [s for c in chunks for s in split_sentences(c.text, c.language or "de")]
-    weights = _weights(terms, every_sentence)
+    sentences = [split_sentences(chunk.text, chunk.language or "de") for chunk in chunks]
+    matches = [[_matched(terms, sentence) for sentence in page] for page in sentences]
+    weights = _weights(terms, [found for page in matches for found in page])
     quotes = [
         quote
-        for n, chunk in enumerate(chunks, start=1)
-        if (quote := _best_quote(n, chunk, terms, weights)) is not None
+        for n, (chunk, page, found) in enumerate(zip(chunks, sentences, matches, strict=True), 1)
+        if (quote := _best_quote(n, chunk, page, found, terms, weights)) is not None
     ]
     if not quotes:
         return None

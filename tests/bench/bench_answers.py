@@ -14,6 +14,9 @@ Lotse itself with the local dense model), searched hybrid like the chat does.
 * span quoted: share whose answer contains the answer span's text at all.
 * "of those retrieved": the same share among the questions with a gold chunk in the top K
   (what the answer step could have quoted at most).
+* passages quoted, characters: how much the visitor has to read (quoting more raises the
+  shares above and buries the answer; the issue that asked for these answers wanted fewer,
+  better quotes).
 """
 
 from __future__ import annotations
@@ -136,7 +139,7 @@ def main() -> None:
         subset = [q for q in questions(articles, client, collection) if q[0] == lang]
         if args.questions:
             subset = subset[: args.questions]
-        key = span = retrieved = key_retrieved = answered = 0
+        key = span = retrieved = key_retrieved = answered = passages = chars = 0
         answer_seconds = 0.0
         for _, question, sentence, span_text, gold in subset:
             hits = search(
@@ -152,6 +155,8 @@ def main() -> None:
             answer_seconds += time.perf_counter() - t
             text = _squash(answer.text) if answer else ""
             answered += answer is not None
+            passages += len(answer.used) if answer else 0
+            chars += len(text)
             has_key = _squash(sentence) in text
             key += has_key
             span += _squash(span_text) in text
@@ -169,18 +174,20 @@ def main() -> None:
                 retrieved / count,
                 key_retrieved / max(1, retrieved),
                 1000 * answer_seconds / count,
+                passages / count,
+                chars / count,
             )
         )
     print(f"\nXQuAD, extractive answers from the top {args.k} hybrid hits\n")
     print(
         "| lang | questions | answered | key sentence quoted | span quoted | gold in top k "
-        "| key quoted of those retrieved | ms/answer |"
+        "| key quoted of those retrieved | passages quoted | characters | ms/answer |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for lang, count, answered, key, span, retrieved, key_retrieved, ms in rows:
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for lang, count, answered, key, span, retrieved, key_retrieved, ms, cited, size in rows:
         print(
             f"| {lang} | {count} | {answered:.3f} | {key:.3f} | {span:.3f} | {retrieved:.3f} "
-            f"| {key_retrieved:.3f} | {ms:.2f} |"
+            f"| {key_retrieved:.3f} | {cited:.2f} | {size:.0f} | {ms:.2f} |"
         )
     print(f"\nbench runtime {time.perf_counter() - started:.0f}s")
 
