@@ -143,7 +143,9 @@ def _window(sentences: list[str], best: int, scores: list[float]) -> tuple[int, 
         introduces = sentences[end].endswith(":") or (
             following.startswith("- ") and sentences[start].endswith(":")
         )
-        if not (introduces or scores[end + 1] > 0) or size + len(following) > MAX_QUOTE_CHARS:
+        # a list item belongs to the sentence introducing the list, not to the item above it
+        matches_too = scores[end + 1] > 0 and not following.startswith("- ")
+        if not (introduces or matches_too) or size + len(following) > MAX_QUOTE_CHARS:
             break
         end += 1
         size += len(following)

@@ -37,6 +37,15 @@ def test_a_list_after_a_colon_comes_with_its_sentence():
     ]
 
 
+def test_a_list_item_comes_alone_not_with_the_next_item():
+    page = chunk(
+        "Termine 2026\n\n- International Asexuality Day | 06.04.\n\n"
+        "- Aplatonic Day Of Visibility | 04.05.\n\n- Pride Month | Juni"
+    )
+    answer = extractive_answer("Wann ist der International Asexuality Day?", [page], "de")
+    assert quote_lines(answer) == ["International Asexuality Day | 06.04. [1]"]
+
+
 def test_a_sentence_that_refers_back_comes_with_the_one_before():
     page = chunk(
         "Der Kiezladen liegt in der Hauptstr. 5. Er ist dienstags von 10 bis 14 Uhr geöffnet."

@@ -148,14 +148,21 @@ def test_resolver_refuses_private_answers():
 
 def test_link_texts_name_the_linked_documents():
     body = (
-        b"<html><body><a href='/f/satzung.pdf'>  Satzung\n des Vereins </a>"
-        b"<a href='/f/satzung.pdf'>hier</a><a href='/logo'><img alt='Unser Logo'></a>"
-        b"<a href='/x' title='Mehr zum Thema'></a><a href='/empty'></a><a href='#top'>Top</a>"
+        b"<html><body><a href='/f/satzung.pdf'>  Satzung\n des <b>Vereins</b> </a>"
+        b"<a href='/f/satzung.pdf'>hier</a><a href='/f/logo.png'><img alt='Unser Logo'></a>"
+        b"<a href='/f/plan.docx?v=2' title='Hallenplan'></a><a href='/empty.pdf'></a>"
+        b"<a href='/seite/'>Eine Seite</a><a href='/a.html'>HTML</a><a href='#top'>Top</a>"
         b"</body></html>"
     )
     response = HtmlResponse("https://verein.example/a/", body=body)
     assert link_texts(response) == {
         "https://verein.example/f/satzung.pdf": "Satzung des Vereins",  # the first link wins
-        "https://verein.example/logo": "Unser Logo",
-        "https://verein.example/x": "Mehr zum Thema",
+        "https://verein.example/f/logo.png": "Unser Logo",
+        "https://verein.example/f/plan.docx?v=2": "Hallenplan",
     }
+
+
+def test_links_to_pages_get_no_link_text():
+    anchors = "".join(f"<a href='/p/{i}'>Seite {i}</a>" for i in range(10_000))
+    response = HtmlResponse("https://verein.example/", body=f"<html>{anchors}</html>".encode())
+    assert link_texts(response) == {}

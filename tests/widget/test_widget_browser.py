@@ -129,7 +129,8 @@ def test_answer_renders_while_it_streams_and_the_sse_parser_copes_with_any_chunk
         ': a comment line\n\nevent: token\ndata: {"text": "zweiter **Teil** [1]."}\n\n'
         "event: sources\n"
         'data: [{"n": 1, "title": "Satzung", "url": "https://verein.example/satzung.pdf", '
-        '"page": 3, "snippet": "", "score": 1, "section": "§ 3 › Beiträge"}]\n\n'
+        # JSON escapes keep the body ASCII: the stand-in cuts it at character positions
+        '"page": 3, "snippet": "", "score": 1, "section": "\\u00a7 3 \\u203a Beitr\\u00e4ge"}]\n\n'
         'event: done\ndata: {"message_id": 9, "conversation_id": "c0ffee00-0000-4000-8000-'
         '000000000000", "outcome": "answered", "timings": {}}\n\n'
     )
