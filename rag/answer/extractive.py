@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer import texts
+from rag.answer.language import detect_question_language
 from rag.models import RetrievedChunk
 from rag.sentences import split_sentences
 
@@ -232,8 +233,11 @@ def _lead(chosen: list[_Quote], language: str) -> str:
 
 
 def _language_note(chosen: list[_Quote], language: str) -> str:
-    """One line when every quote is in the other language than the question."""
-    languages = {quote.chunk.language for quote in chosen}
+    """One line when every quote is in the other language than the question. Judged on the
+    quotes themselves: a German site's page may well hold an English announcement."""
+    languages = {
+        detect_question_language(quote.text, default=quote.chunk.language) for quote in chosen
+    }
     if len(languages) != 1:
         return ""
     (passages,) = languages

@@ -119,3 +119,9 @@ def test_footnote_numbers_in_page_text_do_not_become_citations():
     page = chunk("Der Verein wurde 1990 in Berlin gegründet.[3] Er hat 30 Mitglieder.")
     answer = extractive_answer("Wann wurde der Verein gegründet?", [page], "de")
     assert quote_lines(answer) == ["Der Verein wurde 1990 in Berlin gegründet. [1]"]
+
+
+def test_an_english_announcement_on_a_german_page_needs_no_language_note():
+    page = chunk("Dear community, our English language meetups take place every month.")
+    answer = extractive_answer("Are there English language meetups?", [page], "en")
+    assert "German" not in answer.text

@@ -31,6 +31,11 @@ QUESTIONS = [
     "Welche Formen von Acefeindlichkeit gibt es?",
     "Was ist Erasure?",
     "Wo wird die Website gehostet?",
+    "Wann ist der Internationale Tag der Asexualität?",
+    "Wann feiern wir die Ace Week auf dem Server?",
+    "Was geschah am 17. Mai 1990?",
+    "Wann ist die Aro Week 2023?",
+    "Wie kann ich meinen Nickname auf Discord ändern?",
     "Who is welcome on the Discord server?",
     "Are there English language community meetups?",
     "When is the Aro Week 2024?",
@@ -102,8 +107,15 @@ def test_no_document_is_titled_with_a_placeholder(aspec):
     assert "Aro- und Acefeindlichkeiten" in pdf_titles  # the brochure's cover, not its file name
 
 
-def _flat_lines(text: str) -> str:
-    return "\n".join(" ".join(line.split()) for line in text.splitlines())
+def _flat(passage: str) -> tuple[str, set[int], set[int]]:
+    """The passage on one line, and where its lines started and ended there."""
+    lines = [" ".join(line.split()) for line in passage.splitlines() if line.strip()]
+    starts, ends, position = set(), set(), 0
+    for line in lines:
+        starts.add(position)
+        ends.add(position + len(line))
+        position += len(line) + 1
+    return " ".join(lines), starts, ends
 
 
 def cut_at_abbreviation(quote: str, passages: list[str]) -> bool:
@@ -111,14 +123,14 @@ def cut_at_abbreviation(quote: str, passages: list[str]) -> bool:
     after on the same line, or starts right after one: a sentence cut in two. A quote ending
     a line or list item there ("… deine Adresse etc.") is whole."""
     text = quote.removeprefix("… ").removesuffix(" …")
-    for passage in map(_flat_lines, passages):
-        at = passage.find(text)
+    for passage in passages:
+        flat, starts, ends = _flat(passage)
+        at = flat.find(text)
         if at < 0:
             continue
-        after = passage[at + len(text) :]
-        before = passage[:at].rsplit("\n", 1)[-1].rstrip()
-        ends_cut = bool(ABBREVIATION_END.search(text)) and after[:1] == " "
-        starts_cut = bool(before) and bool(ABBREVIATION_END.search(before))
+        end = at + len(text)
+        ends_cut = bool(ABBREVIATION_END.search(text)) and end not in ends
+        starts_cut = at not in starts and bool(ABBREVIATION_END.search(flat[:at].rstrip()))
         return ends_cut or starts_cut
     # not verbatim (list items joined with ";"): no quote may end at an abbreviation then
     return bool(ABBREVIATION_END.search(text)) and not text.endswith(("etc.", "usw."))
@@ -158,6 +170,8 @@ def test_extractive_answers_quote_whole_sentences(aspec):
          True),
         ("Wir feiern am 14.", "Wir feiern am 14. Juni.", True),
         ("deine Adresse etc.", "gib nicht an: deine Adresse etc.\nNächster Punkt", False),
+        ("Programm: Sonntag 18.02.", "Programm:\n\nSonntag 18.02.\n\n- 15 Uhr Beginn", False),
+        ("Programm: Sonntag 18.", "Programm:\n\nSonntag 18. Februar", True),
         ("Der Beitrag beträgt ca. 120 Euro.", "Der Beitrag beträgt ca. 120 Euro. Kinder zahlen "
          "weniger.", False),
     ],
