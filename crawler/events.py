@@ -46,6 +46,8 @@ class UrlEvent:
     kind: str = ""
     # The URL as first requested, when a redirect led to ``url``.
     requested_url: str = ""
+    # The text of the link that led here (a PDF's name on the page linking to it), or "".
+    link_text: str = ""
     at: str = field(default_factory=_now)
 
     def as_json(self) -> dict[str, Any]:

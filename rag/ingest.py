@@ -52,15 +52,18 @@ def ingest(
     *,
     encoding: str | None = None,
     dense_embedder: DenseEmbedder | None = None,
+    title_hint: str = "",
 ) -> IngestResult:
     """Index one page or PDF. Raises :class:`rag.errors.PermanentError` (with ``.reason``) for
     input that will never index - mark the Document failed; the old chunks stay until the
     caller deletes them - and :class:`rag.errors.VectorStoreUnavailable` or a Qdrant/HTTP
-    error for transient trouble - retry."""
+    error for transient trouble - retry. ``title_hint``: see :func:`rag.parsing.parse`."""
     started = time.monotonic()
     if dense_embedder is not None and config.dense.model and dense_embedder.dim != config.dense.dim:
         raise ValueError(f"embedder dim {dense_embedder.dim} != configured {config.dense.dim}")
-    document = parse(body, content_type, url, config.parsing, encoding=encoding)
+    document = parse(
+        body, content_type, url, config.parsing, encoding=encoding, title_hint=title_hint
+    )
     chunks = chunk_document(document, config.chunking)
     encoder = SparseEncoder(config.sparse)
     texts = [chunk.index_text() for chunk in chunks]

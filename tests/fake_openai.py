@@ -8,8 +8,11 @@ is recorded, so tests can assert what the model was told.
 Replies are scripted: :meth:`FakeOpenAI.queue` sets the next ones in order, ``default`` is
 used when none is queued. Modes model a real endpoint's failures: ``http500``, ``garbage``
 (unparseable stream), ``error_event`` (an error object inside a started stream, as
-OpenAI sends when a model is overloaded), ``slow`` (no answer within the client's timeout) and a per-chunk
-``chunk_delay`` to keep a stream open while a client disconnects.
+OpenAI sends when a model is overloaded; ``error_after_text``: the same after the reply's
+text), ``slow`` (no answer within the client's timeout), ``length`` (the text, then
+``finish_reason: "length"``, as when ``max_tokens`` cut the answer off), ``empty`` (a
+well-formed stream without any text, or only whitespace: ``Reply(" ", mode="empty")``) and a
+per-chunk ``chunk_delay`` to keep a stream open while a client disconnects.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from typing import Literal
 
 logger = logging.getLogger(__name__)
 
-Mode = Literal["ok", "http500", "garbage", "slow", "error_event"]
+Mode = Literal[
+    "ok", "http500", "garbage", "slow", "error_event", "error_after_text", "length", "empty"
+]
 
 
 @dataclass
@@ -206,11 +211,16 @@ class FakeOpenAI:
                     error = {"message": "The server is overloaded", "type": "server_error"}
                     self._event(json.dumps({"error": error}))
                     return
-                for piece in pieces(reply.text):
+                text = reply.text if reply.mode != "empty" or reply.text.isspace() else ""
+                for piece in pieces(text) if text.strip() else ([text] if text else []):
                     if reply.chunk_delay:
                         time.sleep(reply.chunk_delay)
                     self._event(self._chunk(body, {"content": piece}, None))
-                self._event(self._chunk(body, {}, "stop"))
+                if reply.mode == "error_after_text":
+                    error = {"message": "The server is overloaded", "type": "server_error"}
+                    self._event(json.dumps({"error": error}))
+                    return
+                self._event(self._chunk(body, {}, "length" if reply.mode == "length" else "stop"))
                 if (body.get("stream_options") or {}).get("include_usage"):
                     usage = self._usage(body, len(pieces(reply.text)))
                     self._event(self._chunk(body, None, None, usage=usage))

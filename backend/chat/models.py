@@ -37,6 +37,8 @@ class Message(models.Model):
 
     class Outcome(models.TextChoices):
         ANSWERED = "answered", _("Answered")
+        # the language model failed before its first word: the passages were quoted instead
+        ANSWERED_FALLBACK = "answered_fallback", _("Answered without the language model")
         UNANSWERED = "unanswered", _("Not answered by the site")
         INTERRUPTED = "interrupted", _("Interrupted")
         ERROR = "error", _("Error")

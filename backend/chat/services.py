@@ -1,4 +1,5 @@
-"""Chat use cases: take a visitor's question, retrieve, answer (LLM or extractive), log it.
+"""Chat use cases: take a visitor's question, retrieve, answer (backend.chat.answering: LLM
+or extractive), log it.
 
 The API view and ``manage.py ask`` both run :func:`start_turn` and then iterate
 :func:`answer_events`; only how the events reach the visitor differs (SSE, JSON, terminal).
@@ -15,7 +16,6 @@ import logging
 import time
 import unicodedata
 import uuid
-import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -26,18 +26,24 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend.chat.answering import (
+    AnswerDraft,
+    ChatEvent,
+    answer_config,
+    answer_from,
+    error_data,
+    llm_client,
+    ms_since,
+)
 from backend.chat.models import ChatTexts, Conversation, Feedback, Message
 from backend.chat.retrieval import chunk_scores, find_passages, retrieve
 from backend.chat.selectors import recent_history
 from backend.sources.models import Source
-from rag.answer.citations import cited_numbers, source_refs
-from rag.answer.config import AnswerConfig, LLMConfig
-from rag.answer.extractive import extractive_answer
+from rag.answer.config import AnswerConfig
 from rag.answer.language import detect_question_language
-from rag.answer.llm import AnswerError, TextDelta, Usage, make_client, stream_answer
-from rag.answer.prompt import HistoryTurn, build_messages
+from rag.answer.prompt import HistoryTurn
 from rag.answer.rewrite import rewrite_query
-from rag.answer.texts import ANSWER_UNAVAILABLE, GREETING, SEARCH_UNAVAILABLE, dont_know, pick
+from rag.answer.texts import GREETING, pick
 from rag.models import RetrievedChunk
 
 logger = logging.getLogger(__name__)
@@ -56,14 +62,6 @@ class ChatError(Exception):
         self.details = details
 
 
-@dataclass(frozen=True)
-class ChatEvent:
-    """One event of an answer: ``token``, ``sources``, ``error`` or ``done``."""
-
-    kind: str
-    data: dict | list
-
-
 @dataclass
 class Turn:
     """A question accepted into a conversation, ready to be answered."""
@@ -75,43 +73,6 @@ class Turn:
     source_ids: list[str]
     config: AnswerConfig
     started: float = field(default_factory=time.monotonic)
-
-
-def answer_config() -> AnswerConfig:
-    """Settings -> the frozen config ``rag.answer`` takes (read per call: tests override)."""
-    return AnswerConfig(
-        llm=LLMConfig(
-            api_key=settings.OPENAI_API_KEY,
-            base_url=settings.OPENAI_BASE_URL,
-            model=settings.CHAT_MODEL,
-            azure_endpoint=settings.AZURE_OPENAI_ENDPOINT,
-            azure_api_version=settings.AZURE_OPENAI_API_VERSION,
-            timeout_s=settings.CHAT_LLM_TIMEOUT,
-            temperature=settings.CHAT_TEMPERATURE,
-            max_tokens=settings.CHAT_MAX_ANSWER_TOKENS,
-        ),
-        top_k=settings.CHAT_TOP_K,
-        min_score=settings.CHAT_MIN_SCORE,
-        min_dense_score=settings.CHAT_MIN_DENSE_SCORE,
-        history_turns=settings.CHAT_HISTORY_TURNS,
-        contact_hint=settings.CHAT_CONTACT_HINT,
-        system_prompts=dict(settings.CHAT_SYSTEM_PROMPTS),
-    )
-
-
-# One client per configuration and event loop, kept open: building one (its HTTP connection
-# pool and TLS context) costs tens of milliseconds of CPU, which every question would pay.
-# Keyed weakly by the loop: a client must never outlive (or be reused by a successor of) the
-# loop its connections belong to.
-_llm_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def llm_client(config: LLMConfig):
-    per_loop = _llm_clients.setdefault(asyncio.get_running_loop(), {})
-    client = per_loop.get(config)
-    if client is None:
-        client = per_loop[config] = make_client(config)
-    return client
 
 
 # Editors' chat texts change rarely and every turn needs them: each process keeps them for
@@ -137,7 +98,7 @@ def warm_up() -> None:
     # flight for a tenth of a second now and then.
     gc.collect()
     gc.freeze()
-    logger.info("chat warm-up done in %s ms", _ms(started))
+    logger.info("chat warm-up done in %s ms", ms_since(started))
 
 
 def forget_editor_texts(**kwargs) -> None:
@@ -288,10 +249,6 @@ def _existing_sources(source_ids: Sequence[int]) -> list[int]:
     return sorted(found)
 
 
-def _ms(since: float) -> int:
-    return int((time.monotonic() - since) * 1000)
-
-
 def _retrieved_log(chunks: Sequence[RetrievedChunk]) -> list[dict]:
     return [
         {"n": n, "url": c.url, "title": c.title, "page": c.page, **chunk_scores(c)}
@@ -299,27 +256,8 @@ def _retrieved_log(chunks: Sequence[RetrievedChunk]) -> list[dict]:
     ]
 
 
-def _user_error_text(code: str, language: str) -> str:
-    texts = SEARCH_UNAVAILABLE if code == "search_unavailable" else ANSWER_UNAVAILABLE
-    return pick(texts, language)
-
-
-@dataclass
-class _Answer:
-    """What is stored at the end, filled in while the answer is produced."""
-
-    text: str = ""
-    outcome: str = Message.Outcome.ANSWERED
-    sources: list[dict] = field(default_factory=list)
-    error: str = ""
-    model: str = ""
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    timings: dict = field(default_factory=dict)
-
-
-async def _store(turn: Turn, answer: _Answer, query: str, retrieved: list[dict]) -> Message:
-    answer.timings["total_ms"] = _ms(turn.started)
+async def _store(turn: Turn, answer: AnswerDraft, query: str, retrieved: list[dict]) -> Message:
+    answer.timings["total_ms"] = ms_since(turn.started)
     return await Message.objects.acreate(
         conversation=turn.conversation,
         role=Message.Role.ASSISTANT,
@@ -343,7 +281,7 @@ async def answer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
     partial answer is stored as interrupted.
     """
     config = turn.config
-    answer = _Answer()
+    answer = AnswerDraft()
     query = turn.question
     retrieved: list[dict] = []
     llm = None
@@ -358,13 +296,13 @@ async def answer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
         except Exception:
             logger.exception("chat: retrieval failed")
             passages = None
-        answer.timings["retrieval_ms"] = _ms(retrieval_started)
+        answer.timings["retrieval_ms"] = ms_since(retrieval_started)
         if passages is None:
             answer.outcome, answer.error = Message.Outcome.ERROR, "search_unavailable"
-            yield ChatEvent("error", _error_data(answer.error, turn.language))
+            yield ChatEvent("error", error_data(answer.error, turn.language))
         else:
             retrieved = _retrieved_log(passages.ranked)
-            async for event in _answer_from(turn, passages.relevant, answer, llm):
+            async for event in answer_from(turn, passages.relevant, answer, llm):
                 yield event
     except (asyncio.CancelledError, GeneratorExit):
         answer.outcome = Message.Outcome.INTERRUPTED
@@ -376,7 +314,7 @@ async def answer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
         # still gets an error event and a done, never a half-closed stream
         logger.exception("chat: answering failed")
         answer.outcome, answer.error = Message.Outcome.ERROR, "internal_error"
-        yield ChatEvent("error", _error_data(answer.error, turn.language))
+        yield ChatEvent("error", error_data(answer.error, turn.language))
     message = await _store(turn, answer, query, retrieved)
     yield ChatEvent(
         "done",
@@ -388,71 +326,6 @@ async def answer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
             "timings": answer.timings,
         },
     )
-
-
-def _error_data(code: str, language: str) -> dict:
-    return {"code": code, "message": _user_error_text(code, language)}
-
-
-async def _answer_from(
-    turn: Turn, chunks: list[RetrievedChunk], answer: _Answer, llm
-) -> AsyncIterator[ChatEvent]:
-    config = turn.config
-    if not chunks:
-        async for event in _dont_know(turn, answer):
-            yield event
-        return
-    if llm is None:
-        extract = extractive_answer(turn.question, chunks, turn.language)
-        if extract is None:
-            async for event in _dont_know(turn, answer):
-                yield event
-            return
-        answer.model = "extractive"
-        answer.timings["first_token_ms"] = _ms(turn.started)
-        for line in extract.text.splitlines(keepends=True):
-            answer.text += line
-            yield ChatEvent("token", {"text": line})
-        answer.sources = [ref.to_dict() for ref in source_refs(chunks, extract.used)]
-        yield ChatEvent("sources", answer.sources)
-        return
-    answer.model = config.llm.model
-    messages = build_messages(
-        turn.question,
-        chunks,
-        turn.language,
-        history=turn.history,
-        overrides=config.system_prompts,
-        max_source_chars=config.max_source_chars,
-    )
-    try:
-        async for item in stream_answer(llm, config.llm, messages):
-            if isinstance(item, Usage):
-                answer.prompt_tokens = item.prompt_tokens
-                answer.completion_tokens = item.completion_tokens
-            elif isinstance(item, TextDelta):
-                answer.timings.setdefault("first_token_ms", _ms(turn.started))
-                answer.text += item.text
-                yield ChatEvent("token", {"text": item.text})
-    except AnswerError as error:
-        answer.outcome, answer.error = Message.Outcome.ERROR, error.code
-        yield ChatEvent("error", _error_data(error.code, turn.language))
-        return
-    numbers = cited_numbers(answer.text, len(chunks))
-    answer.sources = [ref.to_dict() for ref in source_refs(chunks, numbers)]
-    # the model was told to cite nothing when the sources do not answer: that is its
-    # "I don't know", and editors want to see those questions
-    if not numbers:
-        answer.outcome = Message.Outcome.UNANSWERED
-    yield ChatEvent("sources", answer.sources)
-
-
-async def _dont_know(turn: Turn, answer: _Answer) -> AsyncIterator[ChatEvent]:
-    answer.text = dont_know(turn.language, turn.config.contact_hint, turn.config.dont_know_texts)
-    answer.outcome = Message.Outcome.UNANSWERED
-    answer.timings["first_token_ms"] = _ms(turn.started)
-    yield ChatEvent("token", {"text": answer.text})
-    yield ChatEvent("sources", [])
 
 
 async def collect_answer(events: AsyncIterator[ChatEvent]) -> dict:
@@ -473,8 +346,9 @@ async def collect_answer(events: AsyncIterator[ChatEvent]) -> dict:
 def record_feedback(
     message_id: int, conversation_id: uuid.UUID, rating: int, comment: str = ""
 ) -> Feedback:
-    """Thumbs up/down on an answer. The conversation id proves the visitor took part in it
-    (message ids are guessable, conversation ids are not)."""
+    """Thumbs up/down on an answer, with an optional comment; given again, it replaces the
+    earlier one. The conversation id proves the visitor took part in it (message ids are
+    guessable, conversation ids are not)."""
     message = Message.objects.filter(
         id=message_id, conversation_id=conversation_id, role=Message.Role.ASSISTANT
     ).first()
@@ -482,7 +356,19 @@ def record_feedback(
         raise ChatError("unknown_message", _("This answer does not exist (any more)."), 404)
     if rating not in (Feedback.Rating.UP, Feedback.Rating.DOWN):
         raise ChatError("invalid_rating", _("The rating must be up or down."))
-    return Feedback.objects.create(message=message, rating=rating, comment=comment.strip())
+    # one feedback per answer: the widget sends thumbs-down first and the comment after it,
+    # and a visitor may change their mind; the last word counts, a comment is kept with its
+    # rating
+    comment = comment.strip()
+    with transaction.atomic():
+        given = Feedback.objects.select_for_update().filter(message=message).first()
+        if given is None:
+            return Feedback.objects.create(message=message, rating=rating, comment=comment)
+        if comment or given.rating != rating:
+            given.comment = comment
+        given.rating = rating
+        given.save(update_fields=["rating", "comment"])
+    return given
 
 
 def delete_old_conversations(days: int | None = None, *, now=None) -> int:

@@ -66,6 +66,8 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
             rag_config(),
             vector_client(),
             dense_embedder=dense_embedder(),
+            # the crawler's title: a page's <title>, a PDF's link text
+            title_hint=doc.title,
         )
     except PermanentError as exc:
         _remove_chunks(doc)  # an unreadable new version must not leave the old one findable
@@ -81,7 +83,8 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
         status=Document.Status.INDEXED,
         error="",
         chunk_count=result.chunk_count,
-        title=(doc.title or result.title)[:500],
+        # the parser's choice: never a placeholder such as "Layout 1" or a file name
+        title=(result.title or doc.title)[:500],
         language=result.language[:10],
         last_indexed_at=timezone.now(),
         updated_at=timezone.now(),

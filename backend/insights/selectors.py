@@ -62,14 +62,18 @@ def dashboard(days: int = 30, today: date | None = None) -> dict:
         "per_day": [
             {
                 "day": day,
-                "answered": counts[Message.Outcome.ANSWERED],
+                "answered": counts[Message.Outcome.ANSWERED]
+                + counts[Message.Outcome.ANSWERED_FALLBACK],
                 "unanswered": counts[Message.Outcome.UNANSWERED],
                 "other": counts[Message.Outcome.ERROR] + counts[Message.Outcome.INTERRUPTED],
             }
             for day, counts in per_day.items()
         ],
         "questions": sum(totals.values()),
-        "answered": totals[Message.Outcome.ANSWERED],
+        # answers quoted from the pages because the language model failed count as answered
+        # too; ``answered_fallback`` says how many of them there were
+        "answered": totals[Message.Outcome.ANSWERED] + totals[Message.Outcome.ANSWERED_FALLBACK],
+        "answered_fallback": totals[Message.Outcome.ANSWERED_FALLBACK],
         "unanswered": totals[Message.Outcome.UNANSWERED],
         "errors": totals[Message.Outcome.ERROR] + totals[Message.Outcome.INTERRUPTED],
         "feedback_up": ratings["up"],

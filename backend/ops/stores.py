@@ -7,6 +7,7 @@ here, and workers use these functions too.
 from __future__ import annotations
 
 import threading
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -128,6 +129,25 @@ def close_stores() -> None:
         _page_store = _vector_client = None
 
 
+def answer_mode() -> dict[str, str]:
+    """How the chat answers and searches, from the same configs the chat and the indexer
+    use: {"answers": ..., "search": ...}, for the banner, /readyz and the admin start page."""
+    from backend.chat.answering import answer_config
+
+    llm = answer_config().llm
+    if not llm.enabled:
+        answers = "extractive (no language model)"
+    elif llm.azure_endpoint:
+        answers = f"language model {llm.model} (Azure OpenAI deployment)"
+    else:
+        # the host only: a URL may carry credentials
+        host = urlsplit(llm.base_url).netloc.rsplit("@", 1)[-1] if llm.base_url else ""
+        answers = f"language model {llm.model}" + (f" at {host}" if host else "")
+    dense = dense_config()
+    search = f"keywords + {dense.model} ({dense.provider})" if dense.model else "keywords only"
+    return {"answers": answers, "search": search}
+
+
 def describe_mode() -> dict[str, str]:
     """Which adapter each part uses, for the start banner and /readyz."""
     db = settings.DATABASES["default"]
@@ -140,4 +160,5 @@ def describe_mode() -> dict[str, str]:
         if settings.QDRANT_URL
         else f"Qdrant local ({settings.QDRANT_PATH})",
         "tasks": "in-process worker" if settings.TASKS_EMBEDDED else "Celery via broker",
+        **answer_mode(),
     }

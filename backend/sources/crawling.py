@@ -153,7 +153,7 @@ def _apply_to_documents(source: Source, events: list[dict]) -> None:
         if doc is None:
             to_create.append(_new_document(source, event, key))
         elif fresh or doc.status in (Document.Status.GONE, Document.Status.PENDING):
-            doc.title = str(event.get("title") or doc.title)[:500]
+            doc.title = str(event.get("title") or event.get("link_text") or doc.title)[:500]
             doc.content_type = str(event.get("content_type") or doc.content_type)[:100]
             doc.content_hash = event.get("content_hash") or doc.content_hash
             doc.status, doc.error = Document.Status.PENDING, ""
@@ -176,7 +176,8 @@ def _new_document(source: Source, event: dict, key: str) -> Document:
         source=source,
         url=event["url"][:2000],
         url_hash=key,
-        title=str(event.get("title") or "")[:500],
+        # a PDF has no <title>: the link text is the indexer's title hint
+        title=str(event.get("title") or event.get("link_text") or "")[:500],
         content_type=str(event.get("content_type") or "")[:100],
         content_hash=event.get("content_hash") or "",
         status=Document.Status.PENDING,

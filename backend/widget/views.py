@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
@@ -64,19 +65,9 @@ def script_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(SCRIPT_PATH)
 
 
-DEMO_OPTIONS = {
-    "de": WidgetOptions(
-        suggestions=(
-            "Wie hoch ist der Jahresbeitrag?",
-            "Wann ist das Training?",
-            "Wie kann ich Mitglied werden?",
-        )
-    ),
-    "en": WidgetOptions(
-        language="en",
-        suggestions=("How much is the membership fee?", "When is the training?"),
-    ),
-}
+# Only the language: the demo shows the greeting and suggested questions editors set under
+# Chat texts, as a customer's page with a plain script tag does.
+DEMO_OPTIONS = {"de": WidgetOptions(language="de"), "en": WidgetOptions(language="en")}
 
 
 @require_GET
@@ -100,5 +91,6 @@ def snippet_admin(request: HttpRequest) -> HttpResponse:
         "form": form,
         "snippet": tag,
         "script_size": len(load_script().gzipped),
+        "allowed_origins": list(settings.WEBSITE_HOST),
     }
     return render(request, "widget/admin_snippet.html", context)

@@ -34,6 +34,7 @@ from crawler.events import EventSink, Outcome, UrlEvent
 from crawler.middlewares import META_ROBOTS_PROBE, META_STORED, SkipRequest
 from crawler.netguard import NetGuard
 from crawler.pages import classify_body, links_of, media_type, robots_meta, sitemap_urls
+from crawler.pages import link_texts as link_texts_of
 from crawler.pages import title_of as page_title
 from crawler.scope import InvalidURL, Scope, ScopeReason
 from crawler.store import ChangeKind, PageStore, content_hash_of
@@ -115,15 +116,16 @@ class SiteSpider(scrapy.Spider):
         for request in self.page_requests((url, 0) for url in config.start_urls):
             yield request
 
-    def page_requests(self, links: Iterable[tuple[str, int]]) -> list[Request]:
-        """Requests for (url, depth) pairs; the links of pages not requested because their
-        copy is still fresh are followed in turn (iteratively: a site can be one long chain)."""
+    def page_requests(self, links: Iterable[tuple]) -> list[Request]:
+        """Requests for (url, depth) or (url, depth, link text) tuples; the links of pages not
+        requested because their copy is still fresh are followed in turn (iteratively: a site
+        can be one long chain)."""
         work = deque(links)
         follow: list[tuple[str, int]] = []
         requests = []
         while work:
-            url, depth = work.popleft()
-            request = self.page_request(url, depth, follow)
+            url, depth, *text = work.popleft()
+            request = self.page_request(url, depth, follow, link_text=text[0] if text else "")
             if request is not None:
                 requests.append(request)
             if follow:
@@ -132,7 +134,7 @@ class SiteSpider(scrapy.Spider):
         return requests
 
     def page_request(
-        self, url: str, depth: int, follow: list[tuple[str, int]] | None = None
+        self, url: str, depth: int, follow: list | None = None, link_text: str = ""
     ) -> Request | None:
         """A request for a page, or None with the reason logged (once per URL). A page that
         is not requested because its copy is still fresh adds its links to ``follow`` (or to
@@ -165,6 +167,8 @@ class SiteSpider(scrapy.Spider):
             priority=-depth,  # breadth first, so max_pages keeps the shallow pages
             meta={"lotse_depth": depth, "lotse_key": key, "handle_httpstatus_list": PAGE_STATUSES},
         )
+        if link_text:
+            request.meta["lotse_link_text"] = link_text
         if self.config.revisit == "when_stale" and key not in self.start_keys:
             links = self._unchanged_while_fresh(request)
             if links is not None:
@@ -375,6 +379,7 @@ class SiteSpider(scrapy.Spider):
             status=response.status,
             depth=depth,
             requested_url=requested if key != requested else "",
+            link_text=response.meta.get("lotse_link_text", ""),
         )
         try:
             links = self._record(response, key, event)
@@ -385,7 +390,8 @@ class SiteSpider(scrapy.Spider):
         self.sink.url(event)
         if not links or event.kind != "html":
             return []
-        return self.page_requests((link, depth + 1) for link in links)
+        texts = link_texts_of(response)
+        return self.page_requests((link, depth + 1, texts.get(link, "")) for link in links)
 
     def _record(self, response: Response, key: str, event: UrlEvent) -> list[str] | None:
         """Store the fetch, fill in ``event``; return the links to follow."""

@@ -22,6 +22,8 @@ class SourceRef:
     page: int | None
     snippet: str
     score: float
+    # the passage's headings as a breadcrumb ("Mitgliedschaft › Beiträge"), "" when none
+    section: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,6 +49,17 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return cut + " …"
 
 
+BREADCRUMB = " › "
+
+
+def breadcrumb(title: str, heading_path: Sequence[str]) -> str:
+    """The headings above a passage, without the ones that only repeat the title."""
+    path = [" ".join(h.split()) for h in heading_path if h.strip()]
+    while path and path[0].casefold() == " ".join(title.split()).casefold():
+        path.pop(0)
+    return BREADCRUMB.join(path)
+
+
 def source_refs(chunks: Sequence[RetrievedChunk], numbers: Sequence[int]) -> list[SourceRef]:
     """The cited chunks (1-based ``numbers`` into ``chunks``), numbered as in the answer."""
     refs = []
@@ -60,6 +73,7 @@ def source_refs(chunks: Sequence[RetrievedChunk], numbers: Sequence[int]) -> lis
                 page=chunk.page,
                 snippet=snippet(chunk.text),
                 score=round(chunk.score, 4),
+                section=breadcrumb(chunk.title, chunk.heading_path),
             )
         )
     return refs

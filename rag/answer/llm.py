@@ -39,6 +39,13 @@ class Usage:
     completion_tokens: int
 
 
+@dataclass(frozen=True)
+class Finished:
+    """Why the model stopped: "stop", or "length" when it hit the token limit mid-answer."""
+
+    reason: str
+
+
 def make_client(config: LLMConfig):
     """An async client for ``config``; imported lazily so the web app starts without it."""
     from openai import AsyncAzureOpenAI, AsyncOpenAI
@@ -131,16 +138,21 @@ async def _stream_once(client, config: LLMConfig, messages: list[dict]) -> Async
                     int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
                 )
             for choice in chunk.get("choices") or ():
-                delta = choice.get("delta") if isinstance(choice, dict) else None
+                if not isinstance(choice, dict):
+                    continue
+                delta = choice.get("delta")
                 text = delta.get("content") if isinstance(delta, dict) else None
                 if text and isinstance(text, str):
                     yield TextDelta(text)
+                if isinstance(choice.get("finish_reason"), str):
+                    yield Finished(choice["finish_reason"])
 
 
 async def stream_answer(
     client, config: LLMConfig, messages: list[dict]
-) -> AsyncIterator[TextDelta | Usage]:
-    """Yield the answer's text pieces and, last, its token usage. Raises :class:`AnswerError`.
+) -> AsyncIterator[TextDelta | Finished | Usage]:
+    """Yield the answer's text pieces, why it finished and its token usage. Raises
+    :class:`AnswerError`; ``llm_empty`` when the model sent nothing but whitespace.
 
     Cancellation (the visitor disconnected) passes through untouched.
     """
@@ -149,7 +161,7 @@ async def stream_answer(
         started = False
         try:
             async for item in _stream_once(client, config, messages):
-                if isinstance(item, TextDelta):
+                if isinstance(item, TextDelta) and item.text.strip():
                     started = True
                 yield item
             if not started:

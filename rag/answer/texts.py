@@ -28,13 +28,32 @@ SEARCH_UNAVAILABLE = {
     "de": "Die Suche ist gerade nicht verfügbar. Bitte versuchen Sie es gleich noch einmal.",
     "en": "The search is not available right now. Please try again in a moment.",
 }
-EXTRACTIVE_INTRO = {
-    "de": "Auf unserer Website steht dazu:",
+EXTRACTIVE_LEAD = {
+    "de": "Dazu steht auf unserer Website:",
     "en": "Here is what our website says about this:",
+}
+EXTRACTIVE_LEAD_ONE = {
+    "de": "Dazu steht auf der Seite „{title}“:",
+    "en": "Our page “{title}” says:",
+}
+# by the question's language, then by the quoted pages' language
+QUOTES_IN_OTHER_LANGUAGE = {
+    "de": {"en": "Die Seite ist auf Englisch.", "de": ""},
+    "en": {"de": "The page is in German.", "en": ""},
+}
+# first line of an extractive answer given because the language model failed
+MODEL_FAILED_NOTE = {
+    "de": "Der Sprachassistent ist gerade nicht erreichbar, daher zitiere ich direkt unsere Website.",
+    "en": "The language assistant is not available right now, so I am quoting our website directly.",
+}
+# after an answer the model broke off at its length limit
+ANSWER_CUT_OFF = {
+    "de": "(Die Antwort wurde hier gekürzt. Die vollständigen Angaben finden Sie in den Quellen.)",
+    "en": "(The answer was cut short here. The sources below have the full details.)",
 }
 
 
-def pick(texts: dict[str, str], language: str) -> str:
+def pick(texts: dict, language: str):
     return texts.get(language) or texts["en"]
 
 

@@ -5,28 +5,25 @@ then sentence, then word boundaries."""
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 
 from rag.config import ChunkingConfig
 from rag.models import Block, Chunk, ParsedDocument
 from rag.parsing.language import detect_language
+from rag.sentences import split_sentences
 
 logger = logging.getLogger(__name__)
 
-# end of a sentence: . ! ? followed by whitespace and an upper-case letter or digit; German
-# abbreviations ("z. B. Anmeldung") still split now and then, which only costs a little context
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ0-9\"„(])")
 
-
-def split_text(text: str, max_chars: int) -> list[str]:
-    """Pieces of at most ``max_chars`` characters, cut at sentence, then word boundaries."""
+def split_text(text: str, max_chars: int, language: str = "de") -> list[str]:
+    """Pieces of at most ``max_chars`` characters, cut at sentence (the answers' own
+    splitter: never at "z. B." or "14."), then word boundaries."""
     text = text.strip()
     if len(text) <= max_chars:
         return [text] if text else []
     pieces: list[str] = []
     current = ""
-    for sentence in _SENTENCE_END.split(text):
+    for sentence in split_sentences(text, language):
         for part in _split_words(sentence, max_chars):
             if current and len(current) + 1 + len(part) > max_chars:
                 pieces.append(current)
@@ -108,13 +105,15 @@ def _merge_short(sections: list[_Section], min_chars: int, max_chars: int) -> li
     return [section for section in merged if section.parts]
 
 
-def _section_chunks(section: _Section, max_chars: int) -> list[tuple[str, int | None, int | None]]:
+def _section_chunks(
+    section: _Section, max_chars: int, language: str
+) -> list[tuple[str, int | None, int | None]]:
     """(text, first page, last page) pieces of one section."""
     pieces: list[tuple[str, int | None, int | None]] = []
     text = ""
     first = last = None
     for part, page in section.parts:
-        for piece in split_text(part, max_chars):
+        for piece in split_text(part, max_chars, language):
             if text and len(text) + 2 + len(piece) > max_chars:
                 pieces.append((text, first, last))
                 text, first = "", None
@@ -133,7 +132,7 @@ def chunk_document(document: ParsedDocument, config: ChunkingConfig | None = Non
     config = config or ChunkingConfig()
     chunks: list[Chunk] = []
     for section in _merge_short(_sections(document.blocks), config.min_chars, config.max_chars):
-        for text, first, last in _section_chunks(section, config.max_chars):
+        for text, first, last in _section_chunks(section, config.max_chars, document.language):
             chunks.append(
                 Chunk(
                     url=document.url,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from rag.config import ParsingConfig
 from rag.errors import UnsupportedContentTypeError
@@ -11,6 +12,7 @@ from rag.parsing import cache
 from rag.parsing.html import HTML_PARSER_VERSION, parse_html
 from rag.parsing.language import detect_language
 from rag.parsing.pdf import PDF_PARSER_VERSION, parse_pdf
+from rag.parsing.titles import choose_title, is_url_name
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +49,22 @@ def parse(
     url: str,
     config: ParsingConfig,
     encoding: str | None = None,
+    title_hint: str = "",
 ) -> ParsedDocument:
     """Parse HTML or PDF. Raises a :class:`rag.errors.PermanentError` for input that will never
-    parse (broken, encrypted, empty, unsupported); those are not cached, so a parser fix helps."""
+    parse (broken, encrypted, empty, unsupported); those are not cached, so a parser fix helps.
+
+    ``title_hint`` (the text of the link that led to the document) becomes the title when
+    the document has none of its own but a name from its URL."""
+    document = _parse(body, content_type, url, config, encoding)
+    if title_hint and is_url_name(document.title, url):
+        document = replace(document, title=choose_title([title_hint], url))
+    return document
+
+
+def _parse(
+    body: bytes, content_type: str, url: str, config: ParsingConfig, encoding: str | None
+) -> ParsedDocument:
     kind = document_kind(content_type, body)
     key = ""
     if config.cache_dir:

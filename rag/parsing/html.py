@@ -13,10 +13,11 @@ from rag.errors import DocumentParseError, EmptyDocumentError
 from rag.models import Block, ParsedDocument
 from rag.parsing.html_blocks import html_blocks
 from rag.parsing.language import detect_language
+from rag.parsing.titles import choose_title
 
 logger = logging.getLogger(__name__)
 
-HTML_PARSER_VERSION = "html-2"
+HTML_PARSER_VERSION = "html-3"
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -87,16 +88,15 @@ def _text_of(element: HtmlElement | None) -> str:
     return _SPACES.sub(" ", element.text_content()).strip()
 
 
-def _page_title(root: HtmlElement) -> str:
+def _page_titles(root: HtmlElement) -> list[str]:
+    """Title candidates, best first: og:title, <title>, <h1> (rag.parsing.titles picks)."""
+    titles = []
     for xpath in ('//meta[@property="og:title"]/@content', "//title", "//h1"):
         found = root.xpath(xpath)
-        if not found:
-            continue
-        value = found[0] if isinstance(found[0], str) else _text_of(found[0])
-        value = _SPACES.sub(" ", value).strip()
-        if value:
-            return value
-    return ""
+        if found:
+            value = found[0] if isinstance(found[0], str) else _text_of(found[0])
+            titles.append(_SPACES.sub(" ", value).strip())
+    return titles
 
 
 def _main_content(root: HtmlElement) -> HtmlElement:
@@ -125,15 +125,15 @@ def _text_sample(element: HtmlElement, limit: int) -> str:
     return _SPACES.sub(" ", "".join(parts)).strip()
 
 
-def clean_html(text: str) -> tuple[str, str, str, str, str]:
-    """(title, html lang attribute, meta refresh content, main markup without page chrome,
+def clean_html(text: str) -> tuple[list[str], str, str, str, str]:
+    """(title candidates, html lang attribute, meta refresh content, main markup without page chrome,
     the start of its plain text as a language sample)."""
     text = _XML_DECLARATION.sub("", text, count=1)
     try:
         root = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
         raise DocumentParseError(f"not parseable as HTML: {exc}") from exc
-    title = _page_title(root)
+    titles = _page_titles(root)
     refresh = root.xpath(_META_REFRESH)
     lang = (root.get("lang") or "").split("-")[0].lower()
     for element in root.xpath("//comment()"):
@@ -160,12 +160,12 @@ def clean_html(text: str) -> tuple[str, str, str, str, str]:
     redirect = str(refresh[0]).strip() if refresh else ""
     # the sample comes from the tree at hand; parsing the markup again would cost more
     sample = _text_sample(main, _LANGUAGE_SAMPLE_CHARS)
-    return title, lang, redirect, f"<html><body>{markup}</body></html>", sample
+    return titles, lang, redirect, f"<html><body>{markup}</body></html>", sample
 
 
 def parse_html(body: bytes, url: str, encoding: str | None = None) -> ParsedDocument:
     """Main text of an HTML page as blocks; raises EmptyDocumentError when nothing is left."""
-    title, lang_attr, redirect, markup, probe = clean_html(decode_html(body, encoding))
+    titles, lang_attr, redirect, markup, probe = clean_html(decode_html(body, encoding))
     language = detect_language(probe, default=lang_attr if lang_attr in ("de", "en") else "")
     blocks: list[Block] = []
     for block in html_blocks(markup):
@@ -176,8 +176,7 @@ def parse_html(body: bytes, url: str, encoding: str | None = None) -> ParsedDocu
         if redirect:
             raise EmptyDocumentError(f"the page only redirects (meta refresh: {redirect})")
         raise EmptyDocumentError("the page has no text once navigation and boilerplate are gone")
-    if not title:
-        title = next((b.text for b in blocks if b.kind == "heading"), "") or url
+    title = choose_title([*titles, *(b.text for b in blocks if b.kind == "heading")], url)
     return ParsedDocument(
         url=url,
         content_type="html",

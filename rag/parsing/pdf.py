@@ -22,17 +22,15 @@ from rag.errors import DocumentParseError, EmptyDocumentError, EncryptedDocument
 from rag.models import Block, ParsedDocument
 from rag.parsing.language import detect_language
 from rag.parsing.pdf_layout import TextBox, clean_text, extract_boxes, open_pdfium
+from rag.parsing.titles import choose_title
 
 logger = logging.getLogger(__name__)
 
-PDF_PARSER_VERSION = "pdf-2"
+PDF_PARSER_VERSION = "pdf-3"
 
 _SPACES = re.compile(r"\s+")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _DIGITS = re.compile(r"\d+")
-_PLACEHOLDER_TITLES = re.compile(
-    r"^(untitled|unbenannt|microsoft word\b|dokument\d*$)|\.\w{2,4}$", re.I
-)
 
 
 @dataclass
@@ -76,12 +74,26 @@ def _open_reader(body: bytes):
 
 def _metadata_title(reader) -> str:
     try:
-        title = _SPACES.sub(" ", str((reader.metadata or {}).get("/Title") or "")).strip()
+        return _SPACES.sub(" ", str((reader.metadata or {}).get("/Title") or "")).strip()
     except Exception:  # unreadable metadata must not fail a readable document
         return ""
-    if not title or _PLACEHOLDER_TITLES.search(title):
+
+
+def _cover_title(boxes: list[TextBox]) -> str:
+    """The text set largest on the first page, when it stands out from the body text: what
+    a reader sees as the title on the cover."""
+    first_page = [box for box in boxes if box.page == min((b.page for b in boxes), default=1)]
+    sized = [box for box in first_page if box.size > 0]
+    if not sized:
         return ""
-    return title
+    weights: Counter[float] = Counter()
+    for box in sized:
+        weights[box.size] += len(box.text)
+    body_size = weights.most_common(1)[0][0]
+    largest = max(sized, key=lambda box: box.size)
+    if largest.size < body_size * 1.3 or largest.lines > 3 or len(largest.text) > 150:
+        return ""
+    return largest.text
 
 
 def _outline(reader) -> list[_OutlineEntry]:
@@ -251,6 +263,7 @@ def parse_pdf(body: bytes, url: str, config: ParsingConfig | None = None) -> Par
     elif scanned:
         warnings.append(f"{len(scanned)} scanned page(s) skipped: OCR is off")
 
+    cover = _cover_title(boxes)
     boxes = _drop_running_heads(boxes, page_count)
     outline = _outline(reader) if reader is not None else []
     boxes = (
@@ -266,11 +279,11 @@ def parse_pdf(body: bytes, url: str, config: ParsingConfig | None = None) -> Par
         raise EmptyDocumentError(reason)
 
     text = "\n".join(block.text for block in blocks)
-    title = (_metadata_title(reader) if reader is not None else "") or next(
-        (b.text for b in blocks if b.kind == "heading" and b.level == 1), ""
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    level_one = [b.text for b in blocks if b.kind == "heading" and b.level == 1]
+    title = choose_title(
+        [_metadata_title(reader) if reader is not None else "", cover, *level_one, *headings], url
     )
-    if not title:
-        title = next((b.text for b in blocks if len(b.text) <= 120), "") or url.rsplit("/", 1)[-1]
     from importlib.metadata import version
 
     return ParsedDocument(

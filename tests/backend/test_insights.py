@@ -73,6 +73,19 @@ def test_dashboard_numbers():
     assert sum(day["answered"] for day in data["per_day"]) == 2
 
 
+def test_answers_without_the_language_model_are_counted(editor_client):
+    exchange("Wann ist Training?", "answered")
+    exchange("Wann ist Training heute?", "answered_fallback")
+    exchange("Was kostet es?", "answered_fallback")
+    data = dashboard(30)
+    assert (data["answered"], data["answered_fallback"], data["unanswered"]) == (3, 2, 0)
+    assert sum(day["answered"] for day in data["per_day"]) == 3
+    page = editor_client.get(reverse("admin:dashboard"), HTTP_ACCEPT_LANGUAGE="en").content
+    assert 'data-stat="answered_fallback">2 of them without the language model' in page.decode()
+    page = editor_client.get(reverse("admin:dashboard"), HTTP_ACCEPT_LANGUAGE="de").content
+    assert 'data-stat="answered_fallback">davon 2 ohne Sprachmodell' in page.decode()
+
+
 def test_dashboard_page_for_editors_only(editor_client, client):
     exchange("Gibt es einen Parkplatz?", "unanswered")
     page = editor_client.get(reverse("admin:dashboard")).content.decode()

@@ -102,6 +102,15 @@ def test_snippet_cuts_at_word():
     assert cut.endswith(" …") and len(cut) <= 32
 
 
+def test_source_refs_carry_the_headings_as_a_breadcrumb():
+    from dataclasses import replace
+
+    page = replace(chunk("a", title="Satzung"), heading_path=("Satzung", "§ 3", "Beiträge"))
+    (ref,) = source_refs([page], [1])
+    assert ref.section == "§ 3 › Beiträge"
+    assert source_refs([chunk("b")], [1])[0].section == ""
+
+
 def test_source_refs_are_numbered_as_cited():
     chunks = [chunk("a", url="https://a/"), chunk("b", url="https://b/", page=4)]
     refs = source_refs(chunks, [2])
@@ -110,16 +119,19 @@ def test_source_refs_are_numbered_as_cited():
 
 def test_extractive_quotes_matching_sentences_with_citations():
     chunks = [
-        chunk("Der Verein wurde 1900 gegründet. Der Jahresbeitrag beträgt 120 Euro."),
-        chunk("Das Training ist dienstags."),
-        chunk("Kinder zahlen einen ermäßigten Jahresbeitrag von 60 Euro."),
+        chunk("Der Verein wurde 1900 gegründet. Der Jahresbeitrag beträgt 120 Euro.", url="a"),
+        chunk("Das Training ist dienstags.", url="b"),
+        chunk("Kinder zahlen einen ermäßigten Jahresbeitrag von 60 Euro.", url="c"),
     ]
     answer = extractive_answer("Wie hoch ist der Jahresbeitrag?", chunks, "de")
     assert answer is not None
     assert answer.used == (1, 3)
-    assert "Der Jahresbeitrag beträgt 120 Euro. [1]" in answer.text
-    assert "gegründet" not in answer.text
-    assert answer.text.startswith("Auf unserer Website")
+    assert answer.text.splitlines() == [
+        "Dazu steht auf unserer Website:",
+        "",
+        "- Der Jahresbeitrag beträgt 120 Euro. [1]",
+        "- Kinder zahlen einen ermäßigten Jahresbeitrag von 60 Euro. [3]",
+    ]
 
 
 def test_extractive_gives_up_without_overlap():

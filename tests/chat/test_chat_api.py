@@ -67,7 +67,8 @@ def test_pdf_source_has_its_page():
 
 def test_english_question_gets_english_answer():
     result = ask("How much is the membership fee for children?")
-    assert result.text.startswith("Here is what our website says")
+    assert result.text.startswith("Our page “Membership” says:")
+    assert "60 euros for children" in result.text
     assert result.of("sources")[0][0]["url"] == "https://verein.example/en/membership/"
     assert result.of("done")[0]["language"] == "en"
 
@@ -228,6 +229,29 @@ def test_feedback_on_an_answer():
     )
 
 
+def test_thumbs_down_then_a_comment_is_one_feedback():
+    answer = ask("Wie hoch ist der Jahresbeitrag?", stream=False).json
+    path = f"/api/v1/chat/messages/{answer['message_id']}/feedback/"
+    body = {"conversation_id": answer["conversation_id"], "rating": "down"}
+    assert run(asgi_request(path, body, headers=ORIGIN)).status == 201
+    assert (
+        run(asgi_request(path, {**body, "comment": "Namen fehlen"}, headers=ORIGIN)).status == 201
+    )
+    feedback = Feedback.objects.get()
+    assert (feedback.rating, feedback.comment) == (Feedback.Rating.DOWN, "Namen fehlen")
+    # changing one's mind replaces the rating, and the comment that belonged to it
+    assert run(asgi_request(path, {**body, "rating": "up"}, headers=ORIGIN)).status == 201
+    assert Feedback.objects.values_list("rating", "comment").get() == (Feedback.Rating.UP, "")
+
+
+def test_a_refused_origin_can_read_the_refusal_of_the_config_only():
+    evil = {"origin": "https://evil.example"}
+    config = run(asgi_request("/api/v1/chat/config/", method="GET", headers=evil))
+    assert (config.status, config.json["code"]) == (403, "origin_not_allowed")
+    assert config.headers["access-control-allow-origin"] == "https://evil.example"
+    assert set(config.json) == {"code", "message"}
+
+
 @pytest.mark.parametrize(
     ("change", "status", "code"),
     [
@@ -272,12 +296,12 @@ def test_search_failure_is_an_error_event_not_a_500(monkeypatch):
 
 
 def test_unexpected_failure_is_an_error_event_not_a_broken_stream(monkeypatch):
-    from backend.chat import services
+    from backend.chat import answering
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(services, "extractive_answer", broken)
+    monkeypatch.setattr(answering, "extractive_answer", broken)
     result = ask("Wie hoch ist der Jahresbeitrag?")
     assert [kind for kind, _ in result.events] == ["error", "done"]
     assert result.of("error")[0]["code"] == "internal_error"

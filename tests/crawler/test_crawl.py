@@ -159,6 +159,8 @@ def test_first_crawl_fetches_pages_and_pdfs(two_crawls):
     assert urls[f"{base}/"]["kind"] == "html"
     assert urls[f"{base}/download"]["kind"] == "pdf"
     assert urls[f"{base}/report.pdf"]["content_type"] == "application/pdf"
+    # the link that led to a PDF names it (the indexer's title hint)
+    assert urls[f"{base}/report.pdf"]["link_text"] == "/report.pdf"
     assert urls[f"{base}/new"]["requested_url"] == f"{base}/old"
     assert urls[f"{base}/about"]["depth"] in (0, 1)  # listed in the sitemap and linked
     assert urls[f"{base}/docs/b"]["depth"] == 2

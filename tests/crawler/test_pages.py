@@ -11,7 +11,14 @@ from twisted.internet.error import DNSLookupError
 
 from crawler.middlewares import backoff_seconds, retry_after_seconds
 from crawler.netguard import NetGuard
-from crawler.pages import classify_body, links_of, robots_meta, sitemap_entries, title_of
+from crawler.pages import (
+    classify_body,
+    link_texts,
+    links_of,
+    robots_meta,
+    sitemap_entries,
+    title_of,
+)
 from crawler.resolver import GuardedResolver
 
 
@@ -137,3 +144,25 @@ def test_resolver_refuses_private_answers():
         resolver.refuse_non_public("192.168.1.1", "rebound.example.org")
     with pytest.raises(DNSLookupError, match="cloud_metadata"):
         resolver.refuse_non_public("169.254.169.254", "example.org")
+
+
+def test_link_texts_name_the_linked_documents():
+    body = (
+        b"<html><body><a href='/f/satzung.pdf'>  Satzung\n des <b>Vereins</b> </a>"
+        b"<a href='/f/satzung.pdf'>hier</a><a href='/f/logo.png'><img alt='Unser Logo'></a>"
+        b"<a href='/f/plan.docx?v=2' title='Hallenplan'></a><a href='/empty.pdf'></a>"
+        b"<a href='/seite/'>Eine Seite</a><a href='/a.html'>HTML</a><a href='#top'>Top</a>"
+        b"</body></html>"
+    )
+    response = HtmlResponse("https://verein.example/a/", body=body)
+    assert link_texts(response) == {
+        "https://verein.example/f/satzung.pdf": "Satzung des Vereins",  # the first link wins
+        "https://verein.example/f/logo.png": "Unser Logo",
+        "https://verein.example/f/plan.docx?v=2": "Hallenplan",
+    }
+
+
+def test_links_to_pages_get_no_link_text():
+    anchors = "".join(f"<a href='/p/{i}'>Seite {i}</a>" for i in range(10_000))
+    response = HtmlResponse("https://verein.example/", body=f"<html>{anchors}</html>".encode())
+    assert link_texts(response) == {}

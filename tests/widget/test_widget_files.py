@@ -6,6 +6,7 @@ import gzip
 import re
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 
 from backend.widget.snippet import WidgetOptions, script_tag
@@ -89,9 +90,24 @@ def test_script_is_served_gzipped_with_caching_headers(client):
 def test_demo_page_embeds_the_widget_like_a_customer(client):
     page = client.get("/demo/").content.decode()
     assert '<html lang="de">' in page
-    assert '<script src="http://testserver/widget/widget.js" data-suggestions="' in page
+    # no suggestions of its own: the widget shows the editors' (Chat texts)
+    assert '<script src="http://testserver/widget/widget.js" data-language="de" defer>' in page
+    assert "data-suggestions" not in page and "data-greeting" not in page
     english = client.get("/demo/", {"lang": "en"}).content.decode()
     assert 'data-language="en"' in english
+
+
+@pytest.mark.django_db
+def test_script_tag_page_lists_the_allowed_origins_or_warns_in_red(admin_client):
+    url = reverse("widget-snippet")
+    with override_settings(WEBSITE_HOST=["https://www.verein.example"]):
+        page = admin_client.get(url).content.decode()
+    assert "<li><code>https://www.verein.example</code></li>" in page
+    assert "widget-no-origins" not in page
+    with override_settings(WEBSITE_HOST=[]):
+        page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert 'id="widget-no-origins" role="alert"' in page and "color: #ba2121" in page
+    assert "Noch darf keine Website den Chat nutzen" in page
 
 
 @pytest.mark.django_db

@@ -47,6 +47,10 @@ SOURCE = {
         "page": {"type": "integer", "nullable": True},
         "snippet": {"type": "string"},
         "score": {"type": "number"},
+        "section": {
+            "type": "string",
+            "description": 'The passage\'s headings as a breadcrumb ("A › B"); may be empty.',
+        },
     },
 }
 CHAT_ANSWER = {
@@ -57,7 +61,12 @@ CHAT_ANSWER = {
         "error": {"allOf": [ERROR], "nullable": True},
         "message_id": {"type": "integer"},
         "conversation_id": {"type": "string", "format": "uuid"},
-        "outcome": {"type": "string", "enum": ["answered", "unanswered", "error"]},
+        "outcome": {
+            "type": "string",
+            "enum": ["answered", "answered_fallback", "unanswered", "error"],
+            "description": "answered_fallback: the language model failed before its first "
+            "word, so the answer quotes the passages (extractive) instead.",
+        },
         "language": {"type": "string"},
         "timings": {"type": "object", "additionalProperties": {"type": "integer"}},
     },

@@ -71,10 +71,13 @@ def _guard(request: HttpRequest, method: str = "POST") -> HttpResponse | None:
     """The origin check, the preflight and the method check every public endpoint shares."""
     if not origin_allowed(request):
         logger.info("chat: refused origin %s", request.headers.get("Origin"))
-        return JsonResponse(
+        refusal = JsonResponse(
             {"code": "origin_not_allowed", "message": _("This website may not use the chat.")},
             status=403,
         )
+        # the widget's config GET may read the refusal (it tells nothing else), so the widget
+        # says "not available here" instead of "server unreachable"; the chat stays opaque
+        return _with_cors(request, refusal) if method == "GET" else refusal
     if request.method == "OPTIONS":
         response = HttpResponse(status=204)
         response["Access-Control-Allow-Methods"] = f"{method}, OPTIONS"

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from backend.ops.embedded import acquire_embedded_stores
-from backend.ops.stores import describe_mode
+from backend.ops.stores import dense_config, describe_mode
 
 
 class Command(BaseCommand):
@@ -63,6 +63,16 @@ class Command(BaseCommand):
         out.write(self.style.SUCCESS("Lotse is starting."))
         for part, adapter in describe_mode().items():
             out.write(f"  {part:<11} {adapter}")
+        if not settings.OPENAI_API_KEY:
+            out.write(
+                "  No language model: the chat quotes the pages. Set OPENAI_API_KEY (and "
+                "OPENAI_BASE_URL for another endpoint) to answer in its own words."
+            )
+        if not dense_config().model:
+            out.write(
+                "  No embedding model: search matches keywords. Set EMBEDDING_PROVIDER, "
+                "EMBEDDING_MODEL and EMBEDDING_DIM to search by meaning (docs/operators.md)."
+            )
         out.write(f"  Admin:      {base}/admin/")
         out.write(f"  Demo:       {base}/demo/  (the chat widget as a customer embeds it)")
         out.write(f"  Readiness:  {base}/readyz")

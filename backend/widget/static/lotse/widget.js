@@ -50,7 +50,11 @@
       interrupted: 'Die Antwort wurde unterbrochen. Bitte versuchen Sie es erneut.',
       tooLong: 'Ihre Frage ist zu lang (höchstens 1000 Zeichen).',
       invalid: 'Diese Frage kann nicht gesendet werden. Bitte formulieren Sie sie anders.',
-      config: 'Der Chat ist auf dieser Seite nicht richtig eingerichtet.'
+      config: 'Der Chat ist auf dieser Seite nicht richtig eingerichtet.',
+      unavailable: 'Der Chat ist auf dieser Seite nicht verfügbar.',
+      commentLabel: 'Was hat gefehlt oder war falsch? (freiwillig)',
+      commentSend: 'Rückmeldung senden',
+      commentThanks: 'Danke, wir sehen uns das an.'
     },
     en: {
       title: 'Questions? Ask us',
@@ -83,7 +87,11 @@
       interrupted: 'The answer was interrupted. Please try again.',
       tooLong: 'Your question is too long (at most 1000 characters).',
       invalid: 'This question cannot be sent. Please rephrase it.',
-      config: 'The chat is not set up correctly on this page.'
+      config: 'The chat is not set up correctly on this page.',
+      unavailable: 'The chat is not available on this page.',
+      commentLabel: 'What was missing or wrong? (optional)',
+      commentSend: 'Send feedback',
+      commentThanks: 'Thank you, we will look into it.'
     }
   };
 
@@ -197,6 +205,9 @@
     '.sugg{display:flex;flex-direction:column;align-items:flex-start;gap:6px;margin:0;padding:0;list-style:none}',
     '.sugg button{margin:0}',
     '.thinking{color:#4b5563;font-style:italic}',
+    '.comment{display:flex;flex-direction:column;gap:6px;margin-top:8px}.comment label{font-size:13px}',
+    '.comment textarea{height:64px;max-height:none}.comment button{align-self:flex-start;',
+    'background:#fff;border:1px solid var(--link);color:var(--link);border-radius:16px;padding:5px 12px}',
     'form{display:flex;gap:8px;padding:10px;border-top:1px solid #d1d5db;background:#fff;align-items:flex-end}',
     'textarea{flex:1;resize:none;border:1px solid #6b7280;border-radius:8px;padding:8px 10px;',
     'height:40px;max-height:120px;background:#fff;color:#111827;font-size:15px;line-height:1.4}',
@@ -272,11 +283,15 @@
   }
 
   // ---- Markdown subset -> DOM nodes (never innerHTML) -------------------------------------
-  // Inline: `code`, [text](http-url), [n] citations, **bold**, *italic*.
-  var INLINE = /`([^`\n]+)`|\[([^\]\n]+)\]\(([^)\s]+)\)|\[(\d{1,3})\]|\*\*([^\n]+?)\*\*|\*([^*\s][^*\n]*?)\*/g;
+  // Inline: `code`, [text](http-url), [n] citations, **bold**, *italic*. Emphasis opens and
+  // closes only at a word's edge, as in Markdown: "Bürger*innen und Ansprechpartner*innen"
+  // keeps its gender stars.
+  var INLINE = new RegExp('`([^`\\n]+)`|\\[([^\\]\\n]+)\\]\\(([^)\\s]+)\\)|\\[(\\d{1,3})\\]|' +
+    '(?<![\\p{L}\\p{N}*])\\*\\*(?=\\S)([^\\n]*?\\S)\\*\\*(?![\\p{L}\\p{N}*])|' +
+    '(?<![\\p{L}\\p{N}*])\\*(?=[^\\s*])([^*\\n]*?[^\\s*])\\*(?![\\p{L}\\p{N}*])', 'gu');
 
   function inline(text, parent, sources) {
-    var re = new RegExp(INLINE.source, 'g');
+    var re = new RegExp(INLINE.source, 'gu');
     var last = 0, m;
     while ((m = re.exec(text))) {
       if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
@@ -410,6 +425,7 @@
   var nodes = new WeakMap(); // message -> its DOM node
 
   function renderStart() {
+    if (options.unavailable) return [el('div', { class: 'msg bot unavailable' }, [el('p', { text: T.unavailable })])];
     // Suggestions only on the start screen, before the first question.
     var items = state.messages.length ? [] : options.suggestions.map(function (question) {
       return el('li', null, [el('button', {
@@ -436,7 +452,7 @@
       node.appendChild(el('div', { class: 'srcs' }, [
         el('h3', { text: T.sources }),
         el('ol', null, listed.map(function (s) {
-          var label = String(s.title || s.url);
+          var label = String(s.title || s.url) + (s.section ? ' › ' + String(s.section) : '');
           if (s.page > 0) label += ' (' + T.page + ' ' + Math.floor(s.page) + ')';
           return el('li', { value: String(s.n > 0 ? s.n : '') || null }, [link(sourceUrl(s), label)]);
         }))
@@ -458,19 +474,35 @@
           onclick: function () { rate(message, rating); }
         }, [icon(rating)]);
       })));
+      if (message.rating === 'down') node.appendChild(commentBox(message));
     }
     return node;
+  }
+
+  // After thumbs-down: what was missing or wrong, in the visitor's words (optional).
+  function commentBox(message) {
+    if (message.commented) return el('p', { class: 'thanks', text: T.commentThanks });
+    var id = 'lotse-comment-' + message.messageId;
+    var field = el('textarea', { id: id, class: 'comment-text', maxlength: '2000', rows: '2' });
+    return el('form', {
+      class: 'comment', onsubmit: function (event) {
+        event.preventDefault();
+        if (field.value.trim()) rate(message, 'down', field.value.trim());
+      }
+    }, [el('label', { for: id, text: T.commentLabel }), field,
+      el('button', { type: 'submit', text: T.commentSend })]);
   }
 
   function renderAll() {
     log.textContent = '';
     renderStart().forEach(function (node) { if (node) log.appendChild(node); });
+    var node = null;
     state.messages.forEach(function (message) {
-      var node = renderMessage(message);
+      node = renderMessage(message);
       nodes.set(message, node);
       log.appendChild(node);
     });
-    scrollDown();
+    scrollTo(node, state.messages[state.messages.length - 1]);
   }
 
   function update(message) {
@@ -479,7 +511,7 @@
     nodes.set(message, node);
     if (old && old.parentNode === log) log.replaceChild(node, old);
     else log.appendChild(node);
-    scrollDown();
+    scrollTo(node, message);
   }
 
   function append(message) {
@@ -491,6 +523,14 @@
 
   function scrollDown() {
     log.scrollTop = log.scrollHeight;
+  }
+
+  // An answer is read from its start: the log follows it only until its first line reaches
+  // the top, so a long answer does not open at its source list.
+  function scrollTo(node, message) {
+    if (!node || !message || message.role === 'user') return scrollDown();
+    var top = log.scrollTop + node.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
+    log.scrollTop = Math.min(log.scrollHeight, top);
   }
 
   function announce(text) {
@@ -557,7 +597,7 @@
 
   function setBusy(controller) {
     busy = controller;
-    sendButton.disabled = !!controller;
+    sendButton.disabled = !!controller || !!options.unavailable;
     log.setAttribute('aria-busy', controller ? 'true' : 'false');
   }
 
@@ -635,8 +675,11 @@
       });
     } catch (e) {
       clearTimeout(idle);
-      // A CORS refusal also lands here; the browser does not tell them apart.
-      return fail(message, navigator.onLine === false ? T.offline : T.network);
+      // A CORS refusal also lands here; the browser does not tell them apart, the config
+      // endpoint does (it answers a refused origin readably).
+      if (navigator.onLine === false) return fail(message, T.offline);
+      if (await loadConfig()) return fail(message, T.network);
+      return fail(message, T.unavailable);
     }
     if (!response.ok) {
       clearTimeout(idle);
@@ -715,23 +758,27 @@
     else delete message.question; // answered: nothing to retry
   }
 
-  async function rate(message, rating) {
+  async function rate(message, rating, comment) {
     var before = message.rating;
     message.rating = rating;
     update(message);
     var node = nodes.get(message);
-    var button = node && node.querySelector('.rate-' + rating);
+    var button = node && node.querySelector(rating === 'down' && !comment ? '.comment-text' : '.rate-' + rating);
     if (button) button.focus();
     try {
       var response = await fetch(API + 'api/v1/chat/messages/' + encodeURIComponent(message.messageId) +
         '/feedback/', {
         method: 'POST', mode: 'cors', credentials: 'omit',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ conversation_id: message.conversationId, rating: rating })
+        body: JSON.stringify({ conversation_id: message.conversationId, rating: rating, comment: comment || '' })
       });
       if (!response.ok) throw new Error(String(response.status));
+      if (comment) {
+        message.commented = true;
+        update(message);
+      }
       save();
-      announce(T.thanks);
+      announce(comment ? T.commentThanks : T.thanks);
     } catch (e) {
       message.rating = before;
       update(message);
@@ -760,12 +807,20 @@
   if (session()) open(false);
 
   // Greeting and suggestions the editors set in the admin (Chat texts), unless the script tag
-  // sets its own. The start screen shows the built-in texts until (and if) they arrive.
-  if (!data.greeting || !data.suggestions) {
-    fetch(API + 'api/v1/chat/config/?language=' + lang, { credentials: 'omit' })
-      .then(function (response) { return response.ok ? response.json() : null; })
+  // sets its own. The start screen shows the built-in texts until (and if) they arrive. A page
+  // whose origin may not use the chat learns it here: it shows a neutral "not available".
+  // Resolves true when the chat may be used from here (or the server cannot be asked).
+  function loadConfig() {
+    return fetch(API + 'api/v1/chat/config/?language=' + lang, { credentials: 'omit' })
+      .then(function (response) {
+        if (response.status !== 403) return response.ok ? response.json() : null;
+        return response.json().then(function (body) {
+          if (body && body.code === 'origin_not_allowed') notAvailable();
+          return null;
+        }, function () { return null; });
+      })
       .then(function (config) {
-        if (!config) return;
+        if (!config) return !options.unavailable;
         if (!data.greeting && typeof config.greeting === 'string' && config.greeting) {
           options.greeting = config.greeting;
         }
@@ -773,7 +828,14 @@
           options.suggestions = config.suggested_questions.map(String).filter(Boolean).slice(0, 6);
         }
         if (!state.messages.length) renderAll();
+        return true;
       })
-      .catch(function () { /* offline or not allowed: the built-in texts stay */ });
+      .catch(function () { return true; /* offline: the built-in texts stay */ });
   }
+  function notAvailable() {
+    options.unavailable = true;
+    input.disabled = sendButton.disabled = true;
+    if (!state.messages.length) renderAll();
+  }
+  loadConfig();
 })();
