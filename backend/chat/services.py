@@ -77,6 +77,12 @@ class Turn:
     started: float = field(default_factory=time.monotonic)
 
 
+def settings_dense_model() -> str:
+    from backend.ops.stores import dense_config
+
+    return dense_config().model
+
+
 def answer_config() -> AnswerConfig:
     """Settings -> the frozen config ``rag.answer`` takes (read per call: tests override)."""
     return AnswerConfig(
@@ -91,8 +97,9 @@ def answer_config() -> AnswerConfig:
             max_tokens=settings.CHAT_MAX_ANSWER_TOKENS,
         ),
         top_k=settings.CHAT_TOP_K,
-        min_score=settings.CHAT_MIN_SCORE,
-        min_dense_score=settings.CHAT_MIN_DENSE_SCORE,
+        min_confidence=settings.CHAT_MIN_CONFIDENCE,
+        min_stand_out=settings.CHAT_DENSE_STAND_OUT,
+        dense_model=settings_dense_model(),
         history_turns=settings.CHAT_HISTORY_TURNS,
         contact_hint=settings.CHAT_CONTACT_HINT,
         system_prompts=dict(settings.CHAT_SYSTEM_PROMPTS),

@@ -11,6 +11,16 @@ def build_dense_embedder(config: DenseConfig) -> DenseEmbedder | None:
     """None when no dense model is configured (sparse-only retrieval)."""
     if not config.model:
         return None
+    if config.provider == "bundled":
+        from rag.embeddings.bundled import BundledEmbedder
+
+        embedder = BundledEmbedder(threads=config.local_threads)
+        if (config.model, config.dim) != (embedder.model, embedder.dim):
+            raise ValueError(
+                f"the bundled model is {embedder.model} with dim {embedder.dim}, configured "
+                f"{config.model!r} with dim {config.dim}"
+            )
+        return embedder
     if config.provider == "local":
         if not config.model_dir:
             raise ValueError("DenseConfig(provider='local') needs model_dir")

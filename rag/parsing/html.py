@@ -11,11 +11,12 @@ from lxml import etree
 from rag.errors import DocumentParseError, EmptyDocumentError
 from rag.models import Block, ParsedDocument
 from rag.parsing import _unstructured
+from rag.parsing.faq import restructure_faq
 from rag.parsing.language import detect_language
 
 logger = logging.getLogger(__name__)
 
-HTML_PARSER_VERSION = "html-2"
+HTML_PARSER_VERSION = "html-3"  # html-3: FAQ markup as headings (rag/parsing/faq.py)
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -138,6 +139,8 @@ def clean_html(text: str) -> tuple[str, str, str, str, str]:
     for element in root.xpath("//comment()"):
         _drop(element)
     main = _main_content(root)
+    # before chrome is dropped: accordion questions are buttons, their answers hidden panels
+    restructure_faq(main)
     for element in list(main.iter(*_DROP_TAGS)):
         _drop(element)
     # only elements with one of these attributes can be chrome; XPath finds them in C
