@@ -299,11 +299,18 @@ def _ms(since: float) -> int:
     return int((time.monotonic() - since) * 1000)
 
 
-def _retrieved_log(chunks: Sequence[RetrievedChunk]) -> list[dict]:
-    return [
-        {"n": n, "url": c.url, "title": c.title, "page": c.page, **chunk_scores(c)}
-        for n, c in enumerate(chunks, start=1)
+def _retrieved_log(chunks: Sequence[RetrievedChunk], judgements: Sequence[dict] = ()) -> list[dict]:
+    """What was retrieved, with the relevance decision's verdict, for "why (not)?"."""
+    verdicts = [
+        {key: judgement.get(key) for key in ("relevant", "confidence")} for judgement in judgements
     ]
+    return [
+        {
+            "n": n, "url": c.url, "title": c.title, "page": c.page, **chunk_scores(c),
+            **(verdicts[n - 1] if n <= len(verdicts) else {}),
+        }
+        for n, c in enumerate(chunks, start=1)
+    ]  # fmt: skip
 
 
 def _user_error_text(code: str, language: str) -> str:
@@ -370,7 +377,7 @@ async def answer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
             answer.outcome, answer.error = Message.Outcome.ERROR, "search_unavailable"
             yield ChatEvent("error", _error_data(answer.error, turn.language))
         else:
-            retrieved = _retrieved_log(passages.ranked)
+            retrieved = _retrieved_log(passages.ranked, passages.judgements)
             async for event in _answer_from(turn, passages.relevant, answer, llm):
                 yield event
     except (asyncio.CancelledError, GeneratorExit):

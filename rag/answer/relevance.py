@@ -120,12 +120,13 @@ class PassageWords:
             return True
         if term.isdigit() or len(term) < _MIN_PART:
             return False
-        stem = _fold(_stem(term))
-        if len(stem) >= _MIN_PART and any(stem in token for token in self.folded):
-            return True  # "Steuer" in "Hundesteuer"
-        folded = _fold(term)
+        # the question's word inside a compound of the passage: "Steuer" in "Hundesteuer"
+        parts = {part for part in (_fold(term), _fold(_stem(term))) if len(part) >= _MIN_PART}
+        if any(part in token for token in self.folded for part in parts):
+            return True
         # a part of the question's compound: "Bauantrag" asked, the passage says "Antrag"
-        return any(token in folded for token in self.folded if len(token) >= _MIN_PART + 1)
+        folded = _fold(term)
+        return any(token in folded for token in self.folded if len(token) > _MIN_PART)
 
 
 def coverage(question: str, passage_text: str, terms: Sequence[str] | None = None) -> Coverage:

@@ -24,9 +24,27 @@ def build_dense_embedder(config: DenseConfig) -> DenseEmbedder | None:
     if config.provider == "local":
         if not config.model_dir:
             raise ValueError("DenseConfig(provider='local') needs model_dir")
-        from rag.embeddings.local import LocalEmbedder
+        from pathlib import Path
 
-        embedder = LocalEmbedder(config.model_dir, model=config.model, threads=config.local_threads)
+        from rag.embeddings.onnx_local import onnx_file
+
+        if onnx_file(Path(config.model_dir)) is not None:
+            # any exported architecture (XLM-RoBERTa included) through onnxruntime
+            from rag.embeddings.onnx_local import OnnxEmbedder
+
+            embedder = OnnxEmbedder(
+                config.model_dir,
+                model=config.model,
+                threads=config.local_threads,
+                query_prefix=config.query_prefix,
+                passage_prefix=config.passage_prefix,
+            )
+        else:
+            from rag.embeddings.local import LocalEmbedder
+
+            embedder = LocalEmbedder(
+                config.model_dir, model=config.model, threads=config.local_threads
+            )
         if config.dim and embedder.dim != config.dim:
             raise ValueError(f"{config.model_dir} has dim {embedder.dim}, configured {config.dim}")
         return embedder
