@@ -138,9 +138,36 @@ def explain(decided: dict, config: AnswerConfig) -> str:
 
 
 def find_passages(
-    question: str, source_ids: Sequence[str], config: AnswerConfig, *, query: str = ""
+    question: str,
+    source_ids: Sequence[str],
+    config: AnswerConfig,
+    *,
+    query: str = "",
+    expansions: Sequence[str] = (),
 ) -> Passages:
-    """Retrieve for ``query`` (the rewritten question; default the question itself) and judge
-    the hits against ``question``."""
+    """Retrieve for ``query`` (the rewritten question; default the question itself) and any
+    ``expansions`` (rag/answer/expansion.py: rephrasings or a hypothetical answer from the
+    language model), merge the rankings, and judge the hits against ``question``."""
+    from rag.retrieval.fusion import merge_rankings
+
     chunks = retrieve(query or question, source_ids, config.top_k)
+    if expansions:
+        rankings = [chunks] + [retrieve(extra, source_ids, config.top_k) for extra in expansions]
+        chunks = merge_rankings(
+            rankings, key=lambda chunk: (chunk.document_id, chunk.chunk_index), k=config.top_k
+        )
     return judge_passages(question, chunks, config)
+
+
+def retrieved_log(chunks: Sequence[RetrievedChunk], judgements: Sequence[dict] = ()) -> list[dict]:
+    """What was retrieved, with the relevance decision's verdict, for "why (not)?"."""
+    verdicts = [
+        {key: judgement.get(key) for key in ("relevant", "confidence")} for judgement in judgements
+    ]
+    return [
+        {
+            "n": n, "url": c.url, "title": c.title, "page": c.page, **chunk_scores(c),
+            **(verdicts[n - 1] if n <= len(verdicts) else {}),
+        }
+        for n, c in enumerate(chunks, start=1)
+    ]  # fmt: skip

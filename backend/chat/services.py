@@ -27,11 +27,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.chat.models import ChatTexts, Conversation, Feedback, Message
-from backend.chat.retrieval import chunk_scores, find_passages, retrieve
+from backend.chat.retrieval import find_passages, retrieve, retrieved_log
 from backend.chat.selectors import recent_history
+from backend.ops.stores import dense_config
 from backend.sources.models import Source
 from rag.answer.citations import cited_numbers, source_refs
 from rag.answer.config import AnswerConfig, LLMConfig
+from rag.answer.expansion import expand_query
 from rag.answer.extractive import extractive_answer
 from rag.answer.language import detect_question_language
 from rag.answer.llm import AnswerError, TextDelta, Usage, make_client, stream_answer
@@ -77,12 +79,6 @@ class Turn:
     started: float = field(default_factory=time.monotonic)
 
 
-def settings_dense_model() -> str:
-    from backend.ops.stores import dense_config
-
-    return dense_config().model
-
-
 def answer_config() -> AnswerConfig:
     """Settings -> the frozen config ``rag.answer`` takes (read per call: tests override)."""
     return AnswerConfig(
@@ -99,7 +95,8 @@ def answer_config() -> AnswerConfig:
         top_k=settings.CHAT_TOP_K,
         min_confidence=settings.CHAT_MIN_CONFIDENCE,
         min_stand_out=settings.CHAT_DENSE_STAND_OUT,
-        dense_model=settings_dense_model(),
+        dense_model=dense_config().model,
+        query_expansion=settings.CHAT_QUERY_EXPANSION,
         history_turns=settings.CHAT_HISTORY_TURNS,
         contact_hint=settings.CHAT_CONTACT_HINT,
         system_prompts=dict(settings.CHAT_SYSTEM_PROMPTS),
@@ -299,20 +296,6 @@ def _ms(since: float) -> int:
     return int((time.monotonic() - since) * 1000)
 
 
-def _retrieved_log(chunks: Sequence[RetrievedChunk], judgements: Sequence[dict] = ()) -> list[dict]:
-    """What was retrieved, with the relevance decision's verdict, for "why (not)?"."""
-    verdicts = [
-        {key: judgement.get(key) for key in ("relevant", "confidence")} for judgement in judgements
-    ]
-    return [
-        {
-            "n": n, "url": c.url, "title": c.title, "page": c.page, **chunk_scores(c),
-            **(verdicts[n - 1] if n <= len(verdicts) else {}),
-        }
-        for n, c in enumerate(chunks, start=1)
-    ]  # fmt: skip
-
-
 def _user_error_text(code: str, language: str) -> str:
     texts = SEARCH_UNAVAILABLE if code == "search_unavailable" else ANSWER_UNAVAILABLE
     return pick(texts, language)
@@ -364,10 +347,14 @@ async def answer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
     try:
         llm = llm_client(config.llm) if config.llm.enabled else None
         query = await rewrite_query(llm, config.llm if llm else None, turn.question, turn.history)
+        expansion_started = time.monotonic()
+        expansions = await expand_query(llm, config.llm, query, config.query_expansion)
+        if expansions:
+            answer.timings["expansion_ms"] = _ms(expansion_started)
         retrieval_started = time.monotonic()
         try:
             passages = await sync_to_async(find_passages, thread_sensitive=False)(
-                turn.question, turn.source_ids, config, query=query
+                turn.question, turn.source_ids, config, query=query, expansions=expansions
             )
         except Exception:
             logger.exception("chat: retrieval failed")
@@ -377,7 +364,7 @@ async def answer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
             answer.outcome, answer.error = Message.Outcome.ERROR, "search_unavailable"
             yield ChatEvent("error", _error_data(answer.error, turn.language))
         else:
-            retrieved = _retrieved_log(passages.ranked, passages.judgements)
+            retrieved = retrieved_log(passages.ranked, passages.judgements)
             async for event in _answer_from(turn, passages.relevant, answer, llm):
                 yield event
     except (asyncio.CancelledError, GeneratorExit):

@@ -47,6 +47,9 @@ class AnswerConfig:
     coverage_weight: float = 0.25
     # the dense model the index was built with (its stand-out scale)
     dense_model: str = ""
+    # with an LLM: "multi" (rephrasings) or "hyde" (a hypothetical answer) are searched
+    # beside the question (rag/answer/expansion.py); "off" by default: one more LLM call
+    query_expansion: str = "off"
     # old raw-score thresholds, kept for settings that still name them; no longer decide
     min_score: float = 0.0
     min_dense_score: float = 0.0

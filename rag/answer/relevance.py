@@ -65,7 +65,7 @@ _MIN_PART = 5
 # not listed uses DEFAULT_STAND_OUT unless the operator sets CHAT_DENSE_STAND_OUT.
 STAND_OUT = {
     "use-multilingual-v3": 0.205,
-    "all-minilm-l6-v2": 0.2,
+    "all-minilm-l6-v2": 0.17,
 }
 DEFAULT_STAND_OUT = 0.2
 # steepness of the confidence curve around the decision (confidence 0.5); only readability

@@ -27,7 +27,9 @@ def bert_graph(
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    weights = {name.removeprefix("bert."): value.astype(np.float32) for name, value in weights.items()}
+    weights = {
+        name.removeprefix("bert."): value.astype(np.float32) for name, value in weights.items()
+    }
     hidden = weights["embeddings.word_embeddings.weight"].shape[1]
     head_dim = hidden // heads
     nodes, inits = [], []
@@ -73,21 +75,50 @@ def bert_graph(
     merge_heads = const(np.array([0, 0, hidden], dtype=np.int64))
     for number in range(layers):
         p = f"encoder.layer.{number}."
-        q = node("Transpose", [node("Reshape", [linear(x, p + "attention.self.query"), split_heads])], perm=[0, 2, 1, 3])
-        k = node("Transpose", [node("Reshape", [linear(x, p + "attention.self.key"), split_heads])], perm=[0, 2, 3, 1])
-        v = node("Transpose", [node("Reshape", [linear(x, p + "attention.self.value"), split_heads])], perm=[0, 2, 1, 3])
-        scores = node("Add", [node("Mul", [node("MatMul", [q, k]), const(np.float32(1 / math.sqrt(head_dim)))]), bias])
+        q = node(
+            "Transpose",
+            [node("Reshape", [linear(x, p + "attention.self.query"), split_heads])],
+            perm=[0, 2, 1, 3],
+        )
+        k = node(
+            "Transpose",
+            [node("Reshape", [linear(x, p + "attention.self.key"), split_heads])],
+            perm=[0, 2, 3, 1],
+        )
+        v = node(
+            "Transpose",
+            [node("Reshape", [linear(x, p + "attention.self.value"), split_heads])],
+            perm=[0, 2, 1, 3],
+        )
+        scores = node(
+            "Add",
+            [
+                node("Mul", [node("MatMul", [q, k]), const(np.float32(1 / math.sqrt(head_dim)))]),
+                bias,
+            ],
+        )
         context = node("MatMul", [node("Softmax", [scores], axis=-1), v])
         context = node("Reshape", [node("Transpose", [context], perm=[0, 2, 1, 3]), merge_heads])
-        x = layer_norm(node("Add", [x, linear(context, p + "attention.output.dense")]), p + "attention.output.LayerNorm")
+        x = layer_norm(
+            node("Add", [x, linear(context, p + "attention.output.dense")]),
+            p + "attention.output.LayerNorm",
+        )
         inner = linear(x, p + "intermediate.dense")
         erf = node("Erf", [node("Div", [inner, const(np.float32(math.sqrt(2.0)))])])
-        gelu = node("Mul", [node("Mul", [inner, const(np.float32(0.5))]), node("Add", [erf, const(np.float32(1.0))])])
+        gelu = node(
+            "Mul",
+            [
+                node("Mul", [inner, const(np.float32(0.5))]),
+                node("Add", [erf, const(np.float32(1.0))]),
+            ],
+        )
         x = layer_norm(node("Add", [x, linear(gelu, p + "output.dense")]), p + "output.LayerNorm")
     nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"]))
     inputs = [
         helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "sequence"])
-        for name in (["input_ids", "attention_mask"] + (["token_type_ids"] if token_type_ids else []))
+        for name in (
+            ["input_ids", "attention_mask"] + (["token_type_ids"] if token_type_ids else [])
+        )
     ]
     output = helper.make_tensor_value_info(
         "last_hidden_state", TensorProto.FLOAT, ["batch", "sequence", hidden]
@@ -119,8 +150,16 @@ def random_bert_weights(
     }
     for number in range(layers):
         p = f"encoder.layer.{number}."
-        for name in ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"):
-            weights[p + name + ".weight"], weights[p + name + ".bias"] = w(hidden, hidden), w(hidden)
+        for name in (
+            "attention.self.query",
+            "attention.self.key",
+            "attention.self.value",
+            "attention.output.dense",
+        ):
+            weights[p + name + ".weight"], weights[p + name + ".bias"] = (
+                w(hidden, hidden),
+                w(hidden),
+            )
         weights[p + "intermediate.dense.weight"] = w(intermediate, hidden)
         weights[p + "intermediate.dense.bias"] = w(intermediate)
         weights[p + "output.dense.weight"] = w(hidden, intermediate)

@@ -73,9 +73,7 @@ def test_onnx_export_gives_the_numpy_models_vectors(minilm_dir, onnx_minilm):
         DenseConfig(model="all-MiniLM-L6-v2", dim=384, provider="local", model_dir=str(minilm_dir))
     )
     onnx_model = build_dense_embedder(
-        DenseConfig(
-            model="all-MiniLM-L6-v2", dim=384, provider="local", model_dir=str(onnx_minilm)
-        )
+        DenseConfig(model="all-MiniLM-L6-v2", dim=384, provider="local", model_dir=str(onnx_minilm))
     )
     assert type(onnx_model).__name__ == "OnnxEmbedder"
     assert type(numpy_model).__name__ == "LocalEmbedder"
@@ -140,8 +138,12 @@ def test_prefixes_come_from_the_folder_or_the_configuration(xlmr_folder):
     assert (embedder.query_prefix, embedder.passage_prefix) == ("Anfrage: ", "Text: ")
     configured = build_dense_embedder(
         DenseConfig(
-            model="my-model", dim=32, provider="local", model_dir=str(xlmr_folder),
-            query_prefix="q: ", passage_prefix="p: ",
+            model="my-model",
+            dim=32,
+            provider="local",
+            model_dir=str(xlmr_folder),
+            query_prefix="q: ",
+            passage_prefix="p: ",
         )  # fmt: skip
     )
     assert (configured.query_prefix, configured.passage_prefix) == ("q: ", "p: ")
