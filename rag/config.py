@@ -61,6 +61,9 @@ class SparseConfig:
     # character n-grams let "Frist" find "Anmeldefrist" without a compound dictionary
     ngram_size: int = 5
     ngram_weight: float = 0.3
+    # query side only: question words ("wie", "gibt es", "welche", "how") are left out of
+    # the query, so a passage is not found for sharing them (rag/answer/relevance.py)
+    drop_question_words: bool = True
     # bump when tokenisation changes: it is part of the collection name, forcing a re-index
     version: int = 1
 

@@ -34,26 +34,10 @@ from dataclasses import dataclass
 from rag.answer.config import AnswerConfig
 from rag.embeddings.sparse import stem_word as stem
 from rag.models import RetrievedChunk
-from rag.parsing.language import ENGLISH_STOPWORDS, GERMAN_STOPWORDS
+from rag.parsing.language import ENGLISH_STOPWORDS, GERMAN_STOPWORDS, QUESTION_WORDS
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
-# words that ask, not say what is asked about: never part of coverage
-QUESTION_WORDS = frozenset(
-    """
-    wie was wann wo wer wen wem wessen welche welcher welches welchen welchem warum wieso
-    weshalb weswegen woher wohin womit wofür worauf wobei wozu wieviel wieviele viel viele
-    gibt gib gab geben gilt kann könnte konnte kannst könnt muss musst müsst müssen darf
-    dürfen darfst soll sollen sollte sollst will wollen möchte möchten mag brauche brauchen
-    braucht bekomme bekommt bekommen kriege kriegt krieg erhalte erhält erhalten finde findet
-    gehe geht machen mache macht tun tue bitte eigentlich genau etwa mal denn überhaupt
-    hallo gerne gern jemand irgendwo irgendwie man mein meine meinen meinem meiner meines
-    ihr ihre ihren ihrem ihrer ihres bei beim dafür dazu darf's gibt's geht's
-    how what when where who whom whose which why whether much many does did doing do can
-    could may might must shall should would will need needs get gets got find please tell
-    know anyone someone there here me my mine any some
-    """.split()
-)
 _IGNORED = QUESTION_WORDS | GERMAN_STOPWORDS | ENGLISH_STOPWORDS
 # a compound part must be this long to count: "amt" in "Standesamt" would match too much
 _MIN_PART = 5

@@ -25,7 +25,7 @@ import snowballstemmer
 
 from rag.config import SparseConfig
 from rag.models import SparseVector
-from rag.parsing.language import ENGLISH_STOPWORDS, GERMAN_STOPWORDS
+from rag.parsing.language import ENGLISH_STOPWORDS, GERMAN_STOPWORDS, QUESTION_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -107,4 +107,8 @@ class SparseEncoder:
         return self._vector(weights)
 
     def encode_query(self, text: str) -> SparseVector:
+        if self.config.drop_question_words:
+            kept = [word for word in _TOKEN.findall(text) if word.casefold() not in QUESTION_WORDS]
+            if kept:  # a question of question words only keeps them: better than nothing
+                text = " ".join(kept)
         return self._vector({term: self._term_weight(term) for term in self.terms(text)})

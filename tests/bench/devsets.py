@@ -164,3 +164,120 @@ def evaluate(
         judgements.append(decided)
     seconds = (time.perf_counter() - started) / max(1, len(questions))
     return Run(summarise(results), results, judgements, seconds)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row of the side-by-side tables: an embedder (None: lexical only), the sparse
+    settings, and whether the FAQ structure (rag/parsing/faq.py) is on."""
+
+    name: str
+    embedder_name: str = ""  # "", "bundled", "minilm"
+    faq_structure: bool = True
+    drop_question_words: bool = True
+
+
+VARIANTS = (
+    Variant("sparse, before this work", faq_structure=False, drop_question_words=False),
+    Variant("sparse + FAQ structure", drop_question_words=False),
+    Variant("sparse + question-word cleanup (FAQ on)"),
+    Variant("hybrid all-MiniLM-L6-v2", "minilm"),
+    Variant("hybrid bundled USE-m3 (default)", "bundled"),
+)
+
+
+class _NoFaqStructure:
+    """The parser and chunker as before rag/parsing/faq.py, for the ablation row."""
+
+    def __enter__(self):
+        import rag.chunking.headings as headings
+        import rag.parsing.html as html_parser
+
+        self._saved = (html_parser.restructure_faq, headings.is_question)
+        html_parser.restructure_faq = lambda main: 0
+        headings.is_question = lambda text: False
+
+    def __exit__(self, *exc):
+        import rag.chunking.headings as headings
+        import rag.parsing.html as html_parser
+
+        html_parser.restructure_faq, headings.is_question = self._saved
+
+
+def run_variant(variant: Variant, pages, questions, embedders: dict) -> tuple[Run, dict]:
+    """Index ``pages`` fresh (in memory) as the variant says, and evaluate ``questions``."""
+    from contextlib import nullcontext
+
+    from qdrant_client import QdrantClient
+
+    from rag.config import DenseConfig, SparseConfig, VectorStoreConfig
+
+    embedder = embedders.get(variant.embedder_name) if variant.embedder_name else None
+    dense = DenseConfig()
+    if embedder is not None:
+        dense = DenseConfig(model=embedder.model, dim=embedder.dim, provider="local")
+    config = RagConfig(
+        vector_store=VectorStoreConfig(url="", path=""),
+        dense=dense,
+        sparse=SparseConfig(drop_question_words=variant.drop_question_words),
+    )
+    client = QdrantClient(":memory:")
+    with nullcontext() if variant.faq_structure else _NoFaqStructure():
+        built = build_index(pages, config, embedder, client)
+    answer = AnswerConfig(dense_model=dense.model)
+    run = evaluate(questions, client, config, embedder, answer)
+    client.close()
+    return run, built
+
+
+def _figure(value) -> str:
+    return "  -  " if value is None else f"{value:.3f}"
+
+
+def print_tables(title: str, rows: list[tuple[str, Run, dict]]) -> None:
+    print(f"\n{title}\n")
+    print(
+        "| configuration                            | page R@1/5/10       | passage R@1/5/10    "
+        "| abst. prec | abst. rec | answered+page | ms/q  |"
+    )
+    print("|" + "|".join("-" * n for n in (42, 21, 21, 12, 11, 15, 7)) + "|")
+    for name, run, _ in rows:
+        s = run.summary
+        page = "/".join(f"{s.page_recall[k]:.2f}" for k in (1, 5, 10))
+        passage = "/".join(_figure(s.passage_recall[k]).strip() for k in (1, 5, 10))
+        print(
+            f"| {name:<40} | {page:<19} | {passage:<19} | {_figure(s.abstention_precision):>10} "
+            f"| {_figure(s.abstention_recall):>9} | {_figure(s.answered_with_page):>13} "
+            f"| {1000 * run.seconds_per_query:5.1f} |"
+        )
+    languages = sorted({r.question.language for _, run, _ in rows for r in run.results})
+    for language in languages:
+        parts = []
+        for name, run, _ in rows:
+            subset = [r for r in run.results if r.question.language == language]
+            s = summarise(subset)
+            if s.answerable:
+                parts.append(f"{name}: passage R@5 {_figure(s.passage_recall[5])}")
+        print(f"  {language}: " + "; ".join(parts))
+
+
+def dev_tables(xquad: Path | None, embedders: dict, variants=VARIANTS) -> None:
+    """The side-by-side tables of both dev sets, one row per variant."""
+    sets = [("German FAQ site (tests/bench/data/faq_site)", *faq_site())]
+    if xquad is not None and xquad.is_dir():
+        sets.append(
+            ("XQuAD halves: articles 0-23 indexed, 24-47 unanswerable", *xquad_split(xquad))
+        )
+    for title, pages, questions in sets:
+        rows = []
+        for variant in variants:
+            if variant.embedder_name and variant.embedder_name not in embedders:
+                continue
+            run, built = run_variant(variant, pages, questions, embedders)
+            rows.append((variant.name, run, built))
+        answerable = sum(q.answerable for q in questions)
+        print_tables(
+            f"{title}: {answerable} answerable, {len(questions) - answerable} unanswerable, "
+            f"{rows[-1][2]['chunks']} chunks",
+            rows,
+        )
