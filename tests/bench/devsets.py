@@ -18,7 +18,7 @@ import html
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -133,7 +133,7 @@ def evaluate(
     answer: AnswerConfig,
     *,
     k: int = 10,
-    expand: Callable[[str], list[str]] | None = None,
+    raw_score_threshold: float | None = None,
 ) -> Run:
     """Search each question as the chat does (hybrid when ``embedder`` is given), judge the
     hits with the relevance decision, and summarise. The chat answers from the first
@@ -159,6 +159,10 @@ def evaluate(
             retrieval_config=replace(config.retrieval, dense_weight=weight),
         )
         decided = judge_chunks(question.question, hits[: answer.top_k], answer)
+        if raw_score_threshold is not None:  # the old decision, for the baseline row
+            decided = [
+                {"relevant": hit.score >= raw_score_threshold} for hit in hits[: answer.top_k]
+            ]
         abstained = not any(item["relevant"] for item in decided)
         results.append(judge(question, hits, abstained))
         judgements.append(decided)
@@ -175,15 +179,80 @@ class Variant:
     embedder_name: str = ""  # "", "bundled", "minilm"
     faq_structure: bool = True
     drop_question_words: bool = True
+    # the relevance decision before this work: BM25 score >= CHAT_MIN_SCORE 1.0
+    raw_score_threshold: float | None = None
+    # OpenThesaurus synonyms added to the query (experiment; Debian's openthesaurus-de-text)
+    synonyms: bool = False
 
 
 VARIANTS = (
-    Variant("sparse, before this work", faq_structure=False, drop_question_words=False),
+    Variant(
+        "sparse, before this work",
+        faq_structure=False,
+        drop_question_words=False,
+        raw_score_threshold=1.0,
+    ),  # fmt: skip
+    Variant("sparse + relevance decision", faq_structure=False, drop_question_words=False),
     Variant("sparse + FAQ structure", drop_question_words=False),
     Variant("sparse + question-word cleanup (FAQ on)"),
+    Variant("sparse + OpenThesaurus synonyms (query)", synonyms=True),
     Variant("hybrid all-MiniLM-L6-v2", "minilm"),
     Variant("hybrid bundled USE-m3 (default)", "bundled"),
+    Variant("hybrid bundled + OpenThesaurus synonyms", "bundled", synonyms=True),
 )
+
+
+THESAURUS = Path("/usr/share/openthesaurus-de/openthesaurus.txt")
+SYNONYM_WEIGHT = 0.3
+
+
+def _thesaurus() -> dict[str, set[str]]:
+    """word -> its one-word synonyms, from OpenThesaurus' text format (one synset a line)."""
+    import re
+
+    index: dict[str, set[str]] = {}
+    for line in THESAURUS.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            continue
+        words = [re.sub(r"\s*\([^)]*\)", "", word).strip() for word in line.split(";")]
+        single = [word for word in words if word and " " not in word]
+        for word in single:
+            index.setdefault(word.casefold(), set()).update(w for w in single if w != word)
+    return index
+
+
+class _Synonyms:
+    """Query-side synonym expansion: each content word's synonyms at SYNONYM_WEIGHT."""
+
+    def __enter__(self):
+        from rag.answer.relevance import content_terms
+        from rag.embeddings.sparse import SparseEncoder
+
+        index = _thesaurus()
+        self._saved = SparseEncoder.encode_query
+        original = self._saved
+
+        def encode_query(encoder, text):
+            base = original(encoder, text)
+            weights = dict(zip(base.indices, base.values, strict=True))
+            extra: dict[str, float] = {}
+            for term in content_terms(text):
+                for synonym in sorted(index.get(term, ()))[:8]:
+                    for stem in encoder.terms(synonym):
+                        if stem.startswith("w:"):
+                            extra[stem] = SYNONYM_WEIGHT
+            added = encoder._vector(extra)
+            for i, v in zip(added.indices, added.values, strict=True):
+                weights[i] = max(weights.get(i, 0.0), v)
+            ordered = sorted(weights.items())
+            return type(base)(tuple(i for i, _ in ordered), tuple(v for _, v in ordered))
+
+        SparseEncoder.encode_query = encode_query
+
+    def __exit__(self, *exc):
+        from rag.embeddings.sparse import SparseEncoder
+
+        SparseEncoder.encode_query = self._saved
 
 
 class _NoFaqStructure:
@@ -225,7 +294,13 @@ def run_variant(variant: Variant, pages, questions, embedders: dict) -> tuple[Ru
     with nullcontext() if variant.faq_structure else _NoFaqStructure():
         built = build_index(pages, config, embedder, client)
     answer = AnswerConfig(dense_model=dense.model)
-    run = evaluate(questions, client, config, embedder, answer)
+    if variant.synonyms and not THESAURUS.is_file():
+        raise FileNotFoundError(f"{THESAURUS}: apt-get install openthesaurus-de-text")
+    with _Synonyms() if variant.synonyms else nullcontext():
+        run = evaluate(
+            questions, client, config, embedder, answer,
+            raw_score_threshold=variant.raw_score_threshold,
+        )  # fmt: skip
     client.close()
     return run, built
 
@@ -272,6 +347,9 @@ def dev_tables(xquad: Path | None, embedders: dict, variants=VARIANTS) -> None:
         rows = []
         for variant in variants:
             if variant.embedder_name and variant.embedder_name not in embedders:
+                continue
+            if variant.synonyms and not THESAURUS.is_file():
+                print(f"(no {THESAURUS}: the synonyms row is left out)")
                 continue
             run, built = run_variant(variant, pages, questions, embedders)
             rows.append((variant.name, run, built))

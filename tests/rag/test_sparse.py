@@ -81,3 +81,19 @@ def test_term_index_is_stable_across_processes():
 def test_ngrams_can_be_switched_off_by_weight():
     encoder = SparseEncoder(SparseConfig(ngram_weight=0.0))
     assert overlap("Die Anmeldefrist endet am Freitag.", "Frist", encoder) == 0
+
+
+def test_question_words_are_left_out_of_the_query():
+    encoder = SparseEncoder()
+    asked = encoder.encode_query("Welche Öffnungszeiten hat das Rathaus?")
+    assert asked == encoder.encode_query("Öffnungszeiten Rathaus")
+    # a page is not found for sharing "welche" with the question
+    welche = SparseEncoder(SparseConfig(ngram_weight=0.0)).encode_document("Welche Farbe?")
+    assert not set(
+        SparseEncoder(SparseConfig(ngram_weight=0.0)).encode_query("Welche Öffnungszeiten?").indices
+    ) & set(welche.indices)
+    # only question words: they are kept rather than searching for nothing
+    assert encoder.encode_query("Wie? Was? Wann?").indices
+    # and the switch brings them back (the ablation row of the retrieval bench)
+    keep = SparseEncoder(SparseConfig(drop_question_words=False))
+    assert keep.encode_query("Welche Öffnungszeiten hat das Rathaus?") != asked
