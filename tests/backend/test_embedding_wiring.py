@@ -77,7 +77,7 @@ def test_bundled_model_is_multilingual_and_quick_to_ask():
 
 def test_dense_share_per_model_and_language():
     measured = RetrievalConfig()
-    assert dense_weight(measured, "use-multilingual-v3", "de") == 0.5
+    assert dense_weight(measured, "use-multilingual-v3", "de") == 0.35
     assert dense_weight(measured, "all-MiniLM-L6-v2", "en") == 0.25
     # the English model counts less for German questions (measured, weights.py)
     assert dense_weight(measured, "all-MiniLM-L6-v2", "de") == 0.1

@@ -178,7 +178,7 @@ class Variant:
     name: str
     embedder_name: str = ""  # "", "bundled", "minilm"
     faq_structure: bool = True
-    drop_question_words: bool = True
+    drop_question_words: bool = False
     # the relevance decision before this work: BM25 score >= CHAT_MIN_SCORE 1.0
     raw_score_threshold: float | None = None
     # OpenThesaurus synonyms added to the query (experiment; Debian's openthesaurus-de-text)
@@ -192,13 +192,13 @@ VARIANTS = (
         drop_question_words=False,
         raw_score_threshold=1.0,
     ),  # fmt: skip
-    Variant("sparse + relevance decision", faq_structure=False, drop_question_words=False),
-    Variant("sparse + FAQ structure", drop_question_words=False),
-    Variant("sparse + question-word cleanup (FAQ on)"),
-    Variant("sparse + OpenThesaurus synonyms (query)", synonyms=True),
+    Variant("sparse + relevance decision", faq_structure=False),
+    Variant("sparse + FAQ structure"),
+    Variant("sparse + question-word cleanup (not adopted)", drop_question_words=True),
+    Variant("sparse + OpenThesaurus synonyms (not adopted)", synonyms=True),
     Variant("hybrid all-MiniLM-L6-v2", "minilm"),
     Variant("hybrid bundled USE-m3 (default)", "bundled"),
-    Variant("hybrid bundled + OpenThesaurus synonyms", "bundled", synonyms=True),
+    Variant("hybrid bundled + synonyms (not adopted)", "bundled", synonyms=True),
 )
 
 

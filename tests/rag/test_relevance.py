@@ -105,7 +105,7 @@ def test_confidence_is_monotonic_and_the_threshold_configurable():
 
 
 def test_stand_out_scale_per_model():
-    assert stand_out_for("use-multilingual-v3") == pytest.approx(0.205)
+    assert stand_out_for("use-multilingual-v3") == pytest.approx(0.21)
     assert stand_out_for("some-operator-model") == DEFAULT_STAND_OUT
     assert stand_out_for("use-multilingual-v3", configured=0.05) == 0.05
     # a model with compressed cosines (e5-like): the operator's scale makes it count
