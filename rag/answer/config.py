@@ -43,6 +43,8 @@ class AnswerConfig:
     # model's measured value), plus coverage_weight * coverage.
     min_confidence: float = 0.5
     min_coverage: float = 0.6
+    # with dense vectors, a passage covering this share of the question counts on its words
+    min_coverage_with_dense: float = 0.8
     min_stand_out: float = 0.0
     coverage_weight: float = 0.25
     # the dense model the index was built with (its stand-out scale)

@@ -14,8 +14,8 @@ everywhere decide instead:
   cosine as a paraphrase finds its answer, but the answer stands out from the rest of the
   site and the nearest miss does not. Scales differ per model (:data:`STAND_OUT`).
 
-Hybrid: confidence = sigmoid(6 * (stand_out / needed + coverage_weight * coverage - 1));
-lexical only: sigmoid(6 * (coverage / min_coverage - 1)). A passage is relevant when its
+Hybrid: confidence = sigmoid(6 * max(stand_out / needed + coverage_weight * coverage - 1,
+coverage / 0.8 - 1)); lexical only: sigmoid(6 * (coverage / min_coverage - 1)). A passage is relevant when its
 confidence reaches ``min_confidence`` (0.5: exactly at the measured thresholds). The
 coefficients were chosen on our dev sets (tests/bench/bench_retrieval.py: a German FAQ site
 with paraphrases and questions it cannot answer; XQuAD halves), as the lowest thresholds that
@@ -153,6 +153,9 @@ def judge_chunk(
     else:
         needed = stand_out_for(config.dense_model, config.min_stand_out)
         z = stand_out / needed + config.coverage_weight * cover.share - 1.0
+        # a passage holding (nearly) all of the question's words counts on its words alone,
+        # whatever its meaning's stand-out (a follow-up searched with the previous question)
+        z = max(z, cover.share / config.min_coverage_with_dense - 1.0)
     confidence = _sigmoid(_SLOPE * z)
     # a question of stop words only asks nothing the site could answer
     relevant = bool(terms) and confidence >= config.min_confidence

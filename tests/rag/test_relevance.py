@@ -136,3 +136,12 @@ def test_why_names_the_words_and_the_meaning():
     assert "missing: hoch, rentner" in verdict["why"]
     assert "+0.20 above the background" in verdict["why"]
     assert verdict["why"].startswith("relevant" if verdict["relevant"] else "not relevant")
+
+
+def test_all_question_words_count_even_when_the_meaning_does_not_stand_out():
+    # a follow-up searched together with the previous question: the dense side looked for
+    # both, the passage holds every word of the visitor's own question
+    low = passage("Das Kinderturnen ist dienstags.", dense=0.30, background=0.29)
+    assert judge_chunk("Und wann ist das Kinderturnen?", low, CONFIG)["relevant"]
+    # half of the words and no stand-out: not enough
+    assert not judge_chunk("Kinderturnen Schwimmkurs", low, CONFIG)["relevant"]
