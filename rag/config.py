@@ -61,6 +61,10 @@ class SparseConfig:
     # character n-grams let "Frist" find "Anmeldefrist" without a compound dictionary
     ngram_size: int = 5
     ngram_weight: float = 0.3
+    # query side only: leave question words ("welche", "gibt es", "how") out of the query.
+    # Off: measured, it cost XQuAD de R@5 0.984 -> 0.982 and gave the German FAQ paraphrases
+    # no recall@5 (tests/bench/bench_retrieval.py, its ablation row)
+    drop_question_words: bool = False
     # bump when tokenisation changes: it is part of the collection name, forcing a re-index
     version: int = 1
 
@@ -71,22 +75,28 @@ class DenseConfig:
 
     ``provider`` picks the implementation: "openai" (OpenAI or any server speaking its
     ``/v1/embeddings`` API, chosen by ``base_url``), "azure" (Azure OpenAI: ``azure_endpoint``,
-    ``azure_api_version``, ``azure_deployment``) or "local" (a sentence-transformers style BERT
-    model directory ``model_dir``, run in numpy; needs the ``local-embeddings`` extra).
+    ``azure_api_version``, ``azure_deployment``), "local" (a sentence-transformers style model
+    directory ``model_dir``: BERT in numpy, or any ``model.onnx`` through onnxruntime,
+    XLM-RoBERTa families included; needs the ``local-embeddings`` extra) or "bundled" (the
+    multilingual model shipped with Lotse, rag/embeddings/bundled.py: the embedded default).
     ``model`` and ``dim`` name the collection, so they must describe what is really served.
     """
 
     model: str = ""
     dim: int = 0
-    provider: Literal["openai", "azure", "local"] = "openai"
+    provider: Literal["openai", "azure", "local", "bundled"] = "openai"
     api_key: str = field(default="", repr=False)  # never in a log line
     base_url: str = ""  # "" = the SDK's default (api.openai.com)
     azure_endpoint: str = ""
     azure_api_version: str = ""
     azure_deployment: str = ""
     model_dir: str = ""
-    # BLAS threads of the local model per process; 0 = one per core (see LocalEmbedder)
+    # BLAS threads of the local or bundled model per process; 0 = one per core
     local_threads: int = 1
+    # prepended to every query / passage before embedding, as some models were trained
+    # (multilingual-e5: "query: " and "passage: "); read from the model folder when empty
+    query_prefix: str = ""
+    passage_prefix: str = ""
     # OpenAI accepts up to 2048 inputs per request; smaller batches keep one retry cheap
     batch_size: int = 64
     timeout_s: float = 30.0
@@ -110,6 +120,9 @@ class RetrievalConfig:
 
     fusion: Literal["convex", "rrf"] = "convex"
     dense_weight: float = 0.25
+    # True: a model measured per language uses its own weights (rag/retrieval/weights.py);
+    # False (an operator set the weight): dense_weight for every model and language
+    measured: bool = True
     candidates: int = 50
     rrf_k: int = 60
 

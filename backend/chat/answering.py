@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from backend.chat.models import Message
+from backend.ops.stores import dense_config
 from rag.answer.citations import cited_numbers, source_refs
 from rag.answer.config import AnswerConfig, LLMConfig
 from rag.answer.extractive import ExtractiveAnswer, extractive_answer
@@ -79,8 +80,10 @@ def answer_config() -> AnswerConfig:
             max_tokens=settings.CHAT_MAX_ANSWER_TOKENS,
         ),
         top_k=settings.CHAT_TOP_K,
-        min_score=settings.CHAT_MIN_SCORE,
-        min_dense_score=settings.CHAT_MIN_DENSE_SCORE,
+        min_confidence=settings.CHAT_MIN_CONFIDENCE,
+        min_stand_out=settings.CHAT_DENSE_STAND_OUT,
+        dense_model=dense_config().model,
+        query_expansion=settings.CHAT_QUERY_EXPANSION,
         history_turns=settings.CHAT_HISTORY_TURNS,
         contact_hint=settings.CHAT_CONTACT_HINT,
         system_prompts=dict(settings.CHAT_SYSTEM_PROMPTS),

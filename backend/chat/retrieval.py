@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from django.utils.translation import gettext as _
 
 from rag.answer.config import AnswerConfig
-from rag.answer.relevance import is_relevant
+from rag.answer.language import detect_question_language
+from rag.answer.relevance import judge_chunks
 from rag.models import RetrievedChunk
 
 logger = logging.getLogger(__name__)
@@ -33,6 +36,7 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
     from backend.ops.stores import rag_config, vector_client
     from rag.ingest import collection_for
     from rag.retrieval import search
+    from rag.retrieval.weights import dense_weight
 
     config = rag_config()
     client = vector_client()
@@ -41,9 +45,17 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
         logger.warning("chat: collection %s does not exist yet; nothing is indexed", collection)
         return []
     hybrid: dict = {}
-    dense_vector = _dense_query_vector(query)
+    # the dense side's share for this question's language; 0 (a model that hurts there):
+    # lexical search alone, and the query is not even embedded
+    weight = dense_weight(
+        config.retrieval, config.dense.model, detect_question_language(query, default="")
+    )
+    dense_vector = _dense_query_vector(query) if config.dense.model and weight > 0 else None
     if dense_vector is not None:
-        hybrid = {"dense_vector": dense_vector, "retrieval_config": config.retrieval}
+        hybrid = {
+            "dense_vector": dense_vector,
+            "retrieval_config": replace(config.retrieval, dense_weight=weight),
+        }
     return search(
         client,
         collection,
@@ -58,7 +70,7 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
 def chunk_scores(chunk: RetrievedChunk) -> dict:
     """The score, plus the sparse and dense ones a hybrid search reports."""
     scores = {"score": round(chunk.score, 4)}
-    for key in ("sparse_score", "dense_score"):
+    for key in ("sparse_score", "dense_score", "dense_background"):
         if key in chunk.extra:
             value = chunk.extra[key]
             scores[key] = None if value is None else round(value, 4)
@@ -87,20 +99,75 @@ def judge_passages(
     question: str, chunks: Sequence[RetrievedChunk], config: AnswerConfig
 ) -> Passages:
     """The relevance decision, in one place: the chat, the retrieval debugger and the
-    evaluation (``manage.py evaluate``) all call this."""
+    evaluation (``manage.py evaluate``) all call this. The decision itself is
+    rag/answer/relevance.py; each judgement's ``why`` is in the editor's language."""
     judgements, relevant = [], []
-    for chunk in chunks:
-        ok = is_relevant(chunk, config.min_score, config.min_dense_score)
-        judgements.append({**chunk_scores(chunk), "relevant": ok, "why": ""})
-        if ok:
+    for chunk, decided in zip(chunks, judge_chunks(question, chunks, config), strict=True):
+        judgements.append({**chunk_scores(chunk), **decided, "why": explain(decided, config)})
+        if decided["relevant"]:
             relevant.append(chunk)
     return Passages(ranked=list(chunks), relevant=relevant, judgements=judgements)
 
 
+def explain(decided: dict, config: AnswerConfig) -> str:
+    """Why a passage counted (or not), for the retrieval debugger: the words found and
+    missing, how far its meaning stands out, the confidence against the threshold."""
+    matched, missing = decided["matched"], decided["missing"]
+    parts = []
+    if matched or missing:
+        parts.append(
+            _("%(found)s of %(total)s question words found")
+            % {"found": len(matched), "total": len(matched) + len(missing)}
+            + (f" ({', '.join(matched)})" if matched else "")
+        )
+        if missing:
+            parts.append(_("missing: %(words)s") % {"words": ", ".join(missing)})
+    else:
+        parts.append(_("the question has no words to look for"))
+    if decided.get("stand_out") is not None:
+        parts.append(
+            _("meaning %(value)+.2f above what any passage reaches for this question")
+            % {"value": decided["stand_out"]}
+        )
+    verdict = _("relevant") if decided["relevant"] else _("not relevant")
+    confidence = _("confidence %(value).2f (needs %(needed).2f)") % {
+        "value": decided["confidence"],
+        "needed": config.min_confidence,
+    }
+    return f"{verdict}: {confidence}; " + "; ".join(parts)
+
+
 def find_passages(
-    question: str, source_ids: Sequence[str], config: AnswerConfig, *, query: str = ""
+    question: str,
+    source_ids: Sequence[str],
+    config: AnswerConfig,
+    *,
+    query: str = "",
+    expansions: Sequence[str] = (),
 ) -> Passages:
-    """Retrieve for ``query`` (the rewritten question; default the question itself) and judge
-    the hits against ``question``."""
+    """Retrieve for ``query`` (the rewritten question; default the question itself) and any
+    ``expansions`` (rag/answer/expansion.py: rephrasings or a hypothetical answer from the
+    language model), merge the rankings, and judge the hits against ``question``."""
+    from rag.retrieval.fusion import merge_rankings
+
     chunks = retrieve(query or question, source_ids, config.top_k)
+    if expansions:
+        rankings = [chunks] + [retrieve(extra, source_ids, config.top_k) for extra in expansions]
+        chunks = merge_rankings(
+            rankings, key=lambda chunk: (chunk.document_id, chunk.chunk_index), k=config.top_k
+        )
     return judge_passages(question, chunks, config)
+
+
+def retrieved_log(chunks: Sequence[RetrievedChunk], judgements: Sequence[dict] = ()) -> list[dict]:
+    """What was retrieved, with the relevance decision's verdict, for "why (not)?"."""
+    verdicts = [
+        {key: judgement.get(key) for key in ("relevant", "confidence")} for judgement in judgements
+    ]
+    return [
+        {
+            "n": n, "url": c.url, "title": c.title, "page": c.page, **chunk_scores(c),
+            **(verdicts[n - 1] if n <= len(verdicts) else {}),
+        }
+        for n, c in enumerate(chunks, start=1)
+    ]  # fmt: skip

@@ -36,15 +36,15 @@ from backend.chat.answering import (
     ms_since,
 )
 from backend.chat.models import ChatTexts, Conversation, Feedback, Message
-from backend.chat.retrieval import chunk_scores, find_passages, retrieve
+from backend.chat.retrieval import find_passages, retrieve, retrieved_log
 from backend.chat.selectors import recent_history
 from backend.sources.models import Source
 from rag.answer.config import AnswerConfig
+from rag.answer.expansion import expand_query
 from rag.answer.language import detect_question_language
 from rag.answer.prompt import HistoryTurn
 from rag.answer.rewrite import rewrite_query
 from rag.answer.texts import GREETING, pick
-from rag.models import RetrievedChunk
 
 logger = logging.getLogger(__name__)
 
@@ -249,13 +249,6 @@ def _existing_sources(source_ids: Sequence[int]) -> list[int]:
     return sorted(found)
 
 
-def _retrieved_log(chunks: Sequence[RetrievedChunk]) -> list[dict]:
-    return [
-        {"n": n, "url": c.url, "title": c.title, "page": c.page, **chunk_scores(c)}
-        for n, c in enumerate(chunks, start=1)
-    ]
-
-
 async def _store(turn: Turn, answer: AnswerDraft, query: str, retrieved: list[dict]) -> Message:
     answer.timings["total_ms"] = ms_since(turn.started)
     return await Message.objects.acreate(
@@ -288,10 +281,14 @@ async def answer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
     try:
         llm = llm_client(config.llm) if config.llm.enabled else None
         query = await rewrite_query(llm, config.llm if llm else None, turn.question, turn.history)
+        expansion_started = time.monotonic()
+        expansions = await expand_query(llm, config.llm, query, config.query_expansion)
+        if expansions:
+            answer.timings["expansion_ms"] = ms_since(expansion_started)
         retrieval_started = time.monotonic()
         try:
             passages = await sync_to_async(find_passages, thread_sensitive=False)(
-                turn.question, turn.source_ids, config, query=query
+                turn.question, turn.source_ids, config, query=query, expansions=expansions
             )
         except Exception:
             logger.exception("chat: retrieval failed")
@@ -301,7 +298,7 @@ async def answer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
             answer.outcome, answer.error = Message.Outcome.ERROR, "search_unavailable"
             yield ChatEvent("error", error_data(answer.error, turn.language))
         else:
-            retrieved = _retrieved_log(passages.ranked)
+            retrieved = retrieved_log(passages.ranked, passages.judgements)
             async for event in answer_from(turn, passages.relevant, answer, llm):
                 yield event
     except (asyncio.CancelledError, GeneratorExit):

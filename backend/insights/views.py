@@ -64,7 +64,7 @@ def retrieval_debugger_view(request):
         question = form.cleaned_data["question"]
         chunks = retrieve(question, [str(source.pk)] if source else [], form.cleaned_data["k"])
         config = answer_config()
-        threshold = config.min_score
+        threshold = config.min_confidence
         passages = judge_passages(question, chunks, config)
         results = [
             {"chunk": chunk, "scores": judgement, "relevant": judgement["relevant"]}

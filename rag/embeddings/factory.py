@@ -11,12 +11,40 @@ def build_dense_embedder(config: DenseConfig) -> DenseEmbedder | None:
     """None when no dense model is configured (sparse-only retrieval)."""
     if not config.model:
         return None
+    if config.provider == "bundled":
+        from rag.embeddings.bundled import BundledEmbedder
+
+        embedder = BundledEmbedder(threads=config.local_threads)
+        if (config.model, config.dim) != (embedder.model, embedder.dim):
+            raise ValueError(
+                f"the bundled model is {embedder.model} with dim {embedder.dim}, configured "
+                f"{config.model!r} with dim {config.dim}"
+            )
+        return embedder
     if config.provider == "local":
         if not config.model_dir:
             raise ValueError("DenseConfig(provider='local') needs model_dir")
-        from rag.embeddings.local import LocalEmbedder
+        from pathlib import Path
 
-        embedder = LocalEmbedder(config.model_dir, model=config.model, threads=config.local_threads)
+        from rag.embeddings.onnx_local import onnx_file
+
+        if onnx_file(Path(config.model_dir)) is not None:
+            # any exported architecture (XLM-RoBERTa included) through onnxruntime
+            from rag.embeddings.onnx_local import OnnxEmbedder
+
+            embedder = OnnxEmbedder(
+                config.model_dir,
+                model=config.model,
+                threads=config.local_threads,
+                query_prefix=config.query_prefix,
+                passage_prefix=config.passage_prefix,
+            )
+        else:
+            from rag.embeddings.local import LocalEmbedder
+
+            embedder = LocalEmbedder(
+                config.model_dir, model=config.model, threads=config.local_threads
+            )
         if config.dim and embedder.dim != config.dim:
             raise ValueError(f"{config.model_dir} has dim {embedder.dim}, configured {config.dim}")
         return embedder

@@ -75,7 +75,10 @@ class LocalEmbedder:
             )
         config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
         if config.get("model_type", "bert") != "bert":
-            raise ValueError(f"only BERT encoders are supported, not {config.get('model_type')!r}")
+            raise ValueError(
+                f"only BERT encoders run in numpy, not {config.get('model_type')!r}: put the "
+                "model's ONNX export (onnx/model.onnx) into the folder to run it with onnxruntime"
+            )
         if config.get("hidden_act", "gelu") != "gelu":
             raise ValueError(f"unsupported activation {config.get('hidden_act')!r}")
         self.model = model or directory.name

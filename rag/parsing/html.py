@@ -11,13 +11,14 @@ from lxml.html import HtmlElement
 
 from rag.errors import DocumentParseError, EmptyDocumentError
 from rag.models import Block, ParsedDocument
+from rag.parsing.faq import restructure_faq
 from rag.parsing.html_blocks import html_blocks
 from rag.parsing.language import detect_language
 from rag.parsing.titles import choose_title
 
 logger = logging.getLogger(__name__)
 
-HTML_PARSER_VERSION = "html-3"
+HTML_PARSER_VERSION = "html-4"  # html-4: own block splitter, title candidates, FAQ markup as headings
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -139,6 +140,8 @@ def clean_html(text: str) -> tuple[list[str], str, str, str, str]:
     for element in root.xpath("//comment()"):
         _drop(element)
     main = _main_content(root)
+    # before chrome is dropped: accordion questions are buttons, their answers hidden panels
+    restructure_faq(main)
     for element in list(main.iter(*_DROP_TAGS)):
         _drop(element)
     # only elements with one of these attributes can be chrome; XPath finds them in C

@@ -28,6 +28,23 @@ ENGLISH_STOPWORDS = frozenset(
     """.split()
 )
 
+# words that ask, not say what is asked about: left out of queries and of
+# the relevance decision's coverage (rag/answer/relevance.py)
+QUESTION_WORDS = frozenset(
+    """
+    wie was wann wo wer wen wem wessen welche welcher welches welchen welchem warum wieso
+    weshalb weswegen woher wohin womit wofür worauf wobei wozu wieviel wieviele viel viele
+    gibt gib gab geben gilt kann könnte konnte kannst könnt muss musst müsst müssen darf
+    dürfen darfst soll sollen sollte sollst will wollen möchte möchten mag brauche brauchen
+    braucht bekomme bekommt bekommen kriege kriegt krieg erhalte erhält erhalten finde findet
+    gehe geht machen mache macht tun tue bitte eigentlich genau etwa mal denn überhaupt
+    hallo gerne gern jemand irgendwo irgendwie man mein meine meinen meinem meiner meines
+    ihr ihre ihren ihrem ihrer ihres bei beim dafür dazu darf's gibt's geht's
+    how what when where who whom whose which why whether much many does did doing do can
+    could may might must shall should would will need needs get gets got find please tell
+    know anyone someone there here me my mine any some
+    """.split()
+)
 # below this many function words the text is too short to call
 _MIN_HITS = 3
 

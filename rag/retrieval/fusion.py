@@ -64,3 +64,18 @@ def rrf_fusion(
         for rank, (key, _) in enumerate(ranking, start=1):
             scores[key] = scores.get(key, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def merge_rankings(rankings: Sequence[Sequence], key, k: int, rrf_k: int = 60) -> list:
+    """Several rankings of the same kind of items (the question's and its expansions') as
+    one, by reciprocal rank fusion: an item found high by several queries rises. Of an item
+    found more than once, the earliest ranking's copy is kept (the question's own scores)."""
+    scores: dict[Hashable, float] = {}
+    first: dict[Hashable, object] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            name = key(item)
+            scores[name] = scores.get(name, 0.0) + 1.0 / (rrf_k + rank)
+            first.setdefault(name, item)
+    ordered = sorted(scores, key=lambda name: -scores[name])  # stable: ties keep first seen
+    return [first[name] for name in ordered[:k]]

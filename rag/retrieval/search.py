@@ -127,6 +127,18 @@ def search(
     return hits
 
 
+BACKGROUND_RANK = 10
+
+
+def dense_background(scores: Sequence[float]) -> float | None:
+    """The question's ``BACKGROUND_RANK``-th best dense cosine (the last one when the index
+    holds fewer passages): about what any passage on the site reaches for this question."""
+    if not scores:
+        return None
+    ordered = sorted(scores, reverse=True)
+    return ordered[min(BACKGROUND_RANK, len(ordered)) - 1]
+
+
 def _hybrid(
     client,
     collection: str,
@@ -158,6 +170,9 @@ def _hybrid(
     points = {point.id: point for point in [*dense_points, *sparse_points]}
     sparse_scores = {point.id: float(point.score) for point in sparse_points}
     dense_scores = {point.id: float(point.score) for point in dense_points}
+    # what the question reaches anyway: the relevance decision asks how far a passage's
+    # meaning stands above it (rag/answer/relevance.py)
+    background = dense_background([float(point.score) for point in dense_points])
     hits = []
     for point_id, score in _fuse(sparse_points, dense_points, config)[:k]:
         chunk = _to_chunk(points[point_id])
@@ -165,6 +180,7 @@ def _hybrid(
             **chunk.extra,
             "sparse_score": sparse_scores.get(point_id),
             "dense_score": dense_scores.get(point_id),
+            "dense_background": background,
         }
         hits.append(replace(chunk, score=float(score), extra=extra))
     return hits

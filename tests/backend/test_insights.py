@@ -126,6 +126,31 @@ def test_retrieval_debugger_uses_the_chat_retrieval(editor_client, monkeypatch):
     assert "Dienstag 16 Uhr" in page and "7.5" in page
 
 
+def test_retrieval_debugger_says_why_a_passage_counts(editor_client, monkeypatch):
+    from rag.models import RetrievedChunk
+
+    def passage(text, url):
+        return RetrievedChunk(
+            score=0.9, document_id=url, source_id="1", url=url, title="", text=text,
+            heading_path=(), chunk_index=0, language="de",
+        )  # fmt: skip
+
+    monkeypatch.setattr(
+        "backend.chat.retrieval.retrieve",
+        lambda query, ids, k: [
+            passage("Das Kinderturnen ist dienstags um 16 Uhr.", "https://verein.example/a/"),
+            passage("Die Geschäftsstelle ist montags geöffnet.", "https://verein.example/b/"),
+        ],
+    )
+    page = editor_client.get(
+        reverse("admin:retrieval"), {"question": "Wann ist Kinderturnen?", "k": 5},
+        HTTP_ACCEPT_LANGUAGE="de",
+    ).content.decode()  # fmt: skip
+    # the German admin explains the verdict in German, with the words found and missing
+    assert "relevant: Sicherheit" in page and "1 von 1 Wörtern der Frage gefunden" in page
+    assert "nicht relevant: Sicherheit" in page and "fehlt: kinderturnen" in page
+
+
 def test_conversation_filters_and_csv_export(editor_client):
     answered = exchange("Wann ist Training?", "answered")
     unanswered = exchange("Gibt es einen Parkplatz?", "unanswered")

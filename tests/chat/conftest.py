@@ -99,11 +99,17 @@ def index_corpus() -> None:
     client = stores.vector_client()
     if client.collection_exists(collection_for(config)):
         return  # indexed by an earlier test of this session; the var dir is per session
+    # as the rag worker indexes: with the configured dense model (the bundled one by default)
+    embedder = stores.dense_embedder()
     for i, (url, title, text, lang, source_id) in enumerate(PAGES):
         ingest(
-            html_page(title, text, lang), "text/html", url, f"doc-{i}", source_id, config, client
-        )
-    ingest(_satzung_pdf(), "application/pdf", PDF_URL, "doc-pdf", "1", config, client)
+            html_page(title, text, lang), "text/html", url, f"doc-{i}", source_id, config,
+            client, dense_embedder=embedder,
+        )  # fmt: skip
+    ingest(
+        _satzung_pdf(), "application/pdf", PDF_URL, "doc-pdf", "1", config, client,
+        dense_embedder=embedder,
+    )  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -114,7 +120,6 @@ def chat_settings():
         OPENAI_API_KEY="",
         OPENAI_BASE_URL="",
         AZURE_OPENAI_ENDPOINT="",
-        CHAT_MIN_SCORE=1.0,
         CHAT_RATE_LIMIT_PER_IP=1000,
         CHAT_RATE_LIMIT_PER_CONVERSATION=1000,
         WEBSITE_HOST=["https://www.verein.example"],

@@ -155,26 +155,3 @@ def test_heuristic_standalone_query(question, history, expected):
 def test_dont_know_has_contact_hint():
     assert dont_know("en", "info@x.example").endswith("Please contact us directly: info@x.example")
     assert "leider" in dont_know("de")
-
-
-def hybrid(sparse, dense, fused=0.9):
-    from dataclasses import replace
-
-    return replace(chunk("x", score=fused), extra={"sparse_score": sparse, "dense_score": dense})
-
-
-@pytest.mark.parametrize(
-    ("retrieved", "relevant"),
-    [
-        (chunk("x", score=5.0), True),  # sparse only: the BM25 score decides
-        (chunk("x", score=0.5), False),
-        (hybrid(sparse=3.0, dense=0.1), True),  # keywords match
-        (hybrid(sparse=None, dense=0.62), True),  # meaning matches, no shared word
-        (hybrid(sparse=0.2, dense=0.2, fused=1.0), False),  # top of a bad lot: fused 1.0
-        (hybrid(sparse=None, dense=None), False),
-    ],
-)
-def test_relevance_uses_absolute_scores(retrieved, relevant):
-    from rag.answer.relevance import is_relevant
-
-    assert is_relevant(retrieved, min_sparse=1.0, min_dense=0.4) is relevant

@@ -30,7 +30,11 @@ def test_search_prints_one_json_line_per_query(tmp_path):
     assert line["query"] == "Wann ist die Mitgliederversammlung?"
     assert len(line["results"]) == 2
     best = line["results"][0]
-    assert set(best) == {"rank", "score", "url", "title", "page", "text"}
+    # hybrid by default (the bundled model): each side's score beside the fused one
+    assert set(best) == {
+        "rank", "score", "url", "title", "page", "text", "sparse_score", "dense_score",
+        "dense_background",
+    }  # fmt: skip
     assert (best["rank"], best["url"], best["page"]) == (1, "https://verein.example/satzung.pdf", 2)
     assert best["score"] >= line["results"][1]["score"]
 
@@ -43,7 +47,8 @@ def test_search_prints_one_json_line_per_query(tmp_path):
         "Wetter in Paris",
     ]
     assert lines[1]["results"][0]["url"] == "https://verein.example/training/"
-    assert lines[2]["results"] == []
+    # no word in common: only the dense side's nearest passages, none of them lexical
+    assert all(result["sparse_score"] is None for result in lines[2]["results"])
 
 
 @pytest.mark.usefixtures("corpus")

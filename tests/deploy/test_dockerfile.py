@@ -32,8 +32,15 @@ def test_has_a_healthcheck_on_healthz():
     assert "/healthz" in healthcheck
 
 
-def test_installs_the_project_with_its_constraints():
-    assert any("pip install -c constraints.txt ." in line for line in instructions("RUN"))
+def test_installs_the_project_with_its_constraints_and_local_embeddings():
+    # the extra: a mounted local model folder (numpy BERT or onnxruntime) works without a
+    # rebuild; the bundled model is a core dependency
+    assert any(
+        "pip install -c constraints.txt '.[local-embeddings]'" in line
+        for line in instructions("RUN")
+    )
+    extra = (REPO / "pyproject.toml").read_text(encoding="utf-8").split("local-embeddings = [")[1]
+    assert "onnxruntime" in extra.split("]")[0]
 
 
 PARSING_PACKAGES = (

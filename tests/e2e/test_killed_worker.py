@@ -7,6 +7,7 @@ import time
 import pytest
 
 from backend.documents.models import Document
+from backend.ops.stores import dense_config
 from backend.sources.models import Source
 from crawler.store import PageStoreConfig, open_page_store
 from rag.config import RagConfig, VectorStoreConfig
@@ -79,7 +80,10 @@ def test_sigkill_mid_batch_then_restart_indexes_everything_once(
 
     client = QdrantClient(path=str(worker_var / "qdrant"))
     try:
-        collection = collection_for(RagConfig(vector_store=VectorStoreConfig(url="", path="")))
+        # the worker's collection: the embedded default embeds with the bundled model
+        collection = collection_for(
+            RagConfig(vector_store=VectorStoreConfig(url="", path=""), dense=dense_config())
+        )
         total = client.count(collection, exact=True).count
         expected = 0
         for doc in Document.objects.filter(source=source):

@@ -78,6 +78,19 @@ def host_page(lotse: str, *, lang: str = "de", style: str = "", attrs: str = "")
     return Answer(body=body.encode(), headers={"Content-Type": "text/html; charset=utf-8"})
 
 
+def _first_question(base: str, origin: str) -> None:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{base}/api/v1/chat/",
+        data=json.dumps({"message": "Wann ist Training?", "stream": False}).encode(),
+        headers={"Content-Type": "application/json", "Origin": origin},
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        response.read()
+
+
 @pytest.fixture(scope="module")
 def lotse(tmp_path_factory):
     """(server, host site): Lotse with the content site crawled; the customer's site."""
@@ -110,6 +123,9 @@ def lotse(tmp_path_factory):
             }
         )
         server.start()
+        # one question before the browser's: the first one in a process loads the bundled
+        # embedding model (seconds on a loaded machine), which the widget tests do not time
+        _first_question(server.base, host.base)
         try:
             yield server, host, content
         finally:
