@@ -126,13 +126,16 @@ def result_rows(
 
 def verdict(result: EvaluationResult) -> str:
     """A stable word for the outcome: found, found_late, missed, not_indexed, abstained_right,
-    answered_wrongly (a question the site cannot answer got an answer), refused."""
+    answered_wrongly (a question the site cannot answer got an answer), abstained_wrongly (the
+    chat said "I don't know" although the expected page was found), refused."""
     if result.refusal:
         return "refused"
     if result.cannot_answer:
         return "abstained_right" if result.abstained else "answered_wrongly"
     if not result.expected_indexed:
         return "not_indexed"
+    if result.page_rank is not None and result.abstained:
+        return "abstained_wrongly"
     if result.page_rank is not None and result.page_rank <= 5:
         return "found"
     if result.page_rank is not None:
@@ -146,6 +149,7 @@ _GOODNESS = {
     "found_late": 2,
     "missed": 1,
     "answered_wrongly": 1,
+    "abstained_wrongly": 1,
     "not_indexed": 0,
     "refused": 0,
 }

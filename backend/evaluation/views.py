@@ -44,6 +44,7 @@ VERDICT_LABELS = {
     "not_indexed": _("page not in the index"),
     "abstained_right": _("“I don't know” (right)"),
     "answered_wrongly": _("answered, although the site cannot"),
+    "abstained_wrongly": _("“I don't know”, although the page was found"),
     "refused": _("refused by the chat"),
 }
 
