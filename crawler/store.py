@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import sqlite3
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.freshness import fresh_until, is_fresh
+from crawler.store_embedded import EmbeddedDocsById
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +188,10 @@ class PageStore:
         """Pages of the source that a run did not reach; gone only if that run was complete."""
         query = {"sources": source_id, "gone": False, "run_id": {"$ne": run_id}}
         return {doc["_id"] for doc in self.pages.find(query, {"_id": 1})}
+
+    def source_ids(self) -> set[str]:
+        """Every source id a stored page belongs to."""
+        return {str(value) for value in self.pages.distinct("sources") if value}
 
     # -- writes --------------------------------------------------------------------------
 
@@ -405,6 +409,28 @@ class PageStore:
             self._drop_blob_if_unused(old["body_blob"])
         return old.get("content_hash") is not None
 
+    def forget_source(self, source_id: str) -> int:
+        """Forget a deleted source: its pages that no other source shares are deleted with
+        their bodies; shared pages only lose the source. Returns how many pages were deleted.
+        Idempotent: a second call finds nothing of the source."""
+        deleted = 0
+        for doc in list(self.pages.find({"sources": source_id}, {"_id": 1})):
+            old = self._find(doc["_id"])
+            if old is None:
+                continue
+            others = sorted(set(old.get("sources") or ()) - {source_id})
+            if others:
+                if self._by_id is not None:
+                    self._by_id.put({**old, "sources": others})
+                else:
+                    self.pages.update_one({"_id": old["_id"]}, {"$set": {"sources": others}})
+                continue
+            self.pages.delete_one({"_id": old["_id"]})
+            deleted += 1
+            if old.get("body_blob"):
+                self._drop_blob_if_unused(old["body_blob"])
+        return deleted
+
     # -- bodies stored out of line -------------------------------------------------------
 
     def _blob_path(self, digest: str) -> Path:
@@ -484,106 +510,6 @@ class PageStore:
             last_verified=_from_store_time(doc.get("last_verified") or doc.get("last_seen")),
             fresh_until=_from_store_time(doc.get("fresh_until")),
         )
-
-
-class EmbeddedDocsById:
-    """Reads and writes one document of the embedded store by ``_id``, in O(1).
-
-    montydb answers every query, even one by ``_id``, by decoding the whole collection, and
-    opens, commits (fsync) and closes a SQLite connection per call: a crawl that looks up each
-    page it fetches took time quadratic in the pages stored (300 pages: 20 s). Its SQLite file
-    has ``_id`` as primary key; this uses that key with montydb's own table, key and document
-    encoding, so the file stays montydb's and every other query still goes through montydb.
-
-    One connection per thread, in WAL mode with synchronous=NORMAL: a commit is durable when
-    the process dies, and a power cut loses at most the last pages, which the next crawl
-    fetches again. That is the trade a page cache can make; MongoDB is the store for servers.
-    """
-
-    def __init__(self, collection: Any):
-        from montydb.storage.sqlite import SQLITE_RECORD_TABLE
-
-        # montydb's storage object for this collection (what its own methods delegate to).
-        target = collection._storage
-        for component in collection._components:
-            target = target.contractor_cls(target, component)
-        self._target = target
-        self._select = f"SELECT v FROM [{SQLITE_RECORD_TABLE}] WHERE k = ?"
-        # montydb's own upsert statement (UPSERT_RECORD), parameters (v, k).
-        self._upsert = (
-            f"INSERT INTO [{SQLITE_RECORD_TABLE}] (v, k) VALUES (?, ?) "
-            "ON CONFLICT(k) DO UPDATE SET v = excluded.v"
-        )
-        self._encode = _document_encoder(target)
-        self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []
-        self._opened_lock = threading.Lock()
-
-    def _connection(self, *, create: bool) -> sqlite3.Connection | None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
-        database, name = self._target._database, self._target._name
-        if not database.collection_exists(name):
-            if not create:
-                return None  # nothing stored yet
-            database.collection_create(name)
-        # Autocommit: each statement is its own transaction, visible to other processes.
-        conn = sqlite3.connect(
-            self._target._col_path, timeout=30, isolation_level=None, check_same_thread=False
-        )
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.OperationalError:
-            logger.info("page store stays in its journal mode (busy); slower, not wrong")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        self._local.conn = conn
-        with self._opened_lock:
-            self._opened.append(conn)
-        return conn
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        from montydb.types import bson
-
-        conn = self._connection(create=False)
-        if conn is None:
-            return None
-        row = conn.execute(self._select, (bson.id_encode(key),)).fetchone()
-        if row is None:
-            return None
-        return bson.document_decode(row[0], codec_options=self._target.coptions)
-
-    def put(self, doc: dict[str, Any]) -> None:
-        from montydb.types import bson
-
-        conn = self._connection(create=True)
-        conn.execute(self._upsert, (self._encode(doc), bson.id_encode(doc["_id"])))
-
-    def close(self) -> None:
-        with self._opened_lock:
-            opened, self._opened = self._opened, []
-        for conn in opened:
-            conn.close()
-        self._local = threading.local()
-
-
-def _document_encoder(target: Any) -> Any:
-    """montydb's document encoding, minus its cost when documents are JSON.
-
-    Without the ``bson`` package montydb stores JSON made by its BSONEncoder, but walks the
-    pure-Python encoder's output piece by piece to check each key with ``ast.literal_eval``
-    (a third of a page write). Our documents have only string keys, so the C encoder with the
-    same encoder class gives the same text (tests/crawler/test_store.py compares them).
-    """
-    from montydb.types import bson
-
-    bson.id_encode  # noqa: B018 -- settles montydb's per-process choice of encoding
-    if bson.bson_used:
-        return target._encode_doc
-    from montydb.types._nobson import NoBSON
-
-    encoder = NoBSON.BSONEncoder()
-    return lambda doc: encoder.encode(doc).encode()
 
 
 _embedded_lock = threading.Lock()
