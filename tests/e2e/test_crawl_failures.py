@@ -18,7 +18,6 @@ from backend.sources.crawling import RunRecorder
 from backend.sources.models import CrawlLogEntry, CrawlRun, Source
 from backend.sources.services import request_stop, start_crawl
 from tests.crawler.sites import Answer, Site, html
-from tests.e2e.conftest import page
 from workers.inprocess import get_worker
 
 pytestmark = [
