@@ -13,6 +13,8 @@ from backend.documents.management.commands.prune_index import open_vector_store
 from backend.documents.models import Document
 from backend.documents.services import reindex
 from backend.ops.progress import ProgressBar
+from workers.dispatch import enqueue
+from workers.names import Task
 
 
 class Command(BaseCommand):
@@ -26,11 +28,16 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=6 * 3600)
 
     def handle(self, *args, source, failed, wait, as_json, timeout, **options):
-        open_vector_store()  # one sentence, not a traceback, while `make run` holds it
         if settings.TASKS_EMBEDDED:
             wait = True  # the in-process worker lives in this process: leaving would drop the work
         # Indexing again must not keep chunks of deleted documents (nor bring them back).
-        pruned = len(prune_index().orphaned_documents)
+        if settings.TASKS_EMBEDDED or settings.QDRANT_URL:
+            open_vector_store()  # one sentence, not a traceback, while `make run` holds it
+            pruned = len(prune_index().orphaned_documents)
+        else:
+            # Workers with Qdrant local mode own its folder: the main worker prunes.
+            enqueue(Task.DAILY_MAINTENANCE)
+            pruned = None
         documents = Document.objects.all()
         if source:
             documents = documents.filter(source_id__in=source)
