@@ -2,8 +2,9 @@
 
 Without a broker, ``workers.dispatch`` hands tasks here. Each queue gets its own thread, so a
 long crawl never holds up indexing, and the task functions run exactly as under Celery (through
-``Task.apply``). Queued tasks live in memory: a process that stops loses what was not yet run,
-which the next crawl repairs (the design's idempotent tasks make a rerun safe).
+``Task.apply``). Queued tasks live in memory: a process that stops loses what was not yet run;
+``manage.py serve`` sends it again at its next start (backend.ops.recovery), and the design's
+idempotent tasks make a rerun safe.
 """
 
 from __future__ import annotations

@@ -254,7 +254,8 @@ class CrawlRun(models.Model):
     # True only when the crawl reached every page in scope: then unseen pages count as gone.
     complete = models.BooleanField(_("complete"), default=False)
     finish_reason = models.CharField(_("finish reason"), max_length=100, blank=True)
-    # Updated with every batch of progress; a running run without heartbeat died with its worker.
+    # Written by the crawling worker every CRAWLER_HEARTBEAT_INTERVAL (and with each batch of
+    # progress); the watchdog ends a running run whose heartbeat is older than its timeout.
     heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
 
     class Meta:

@@ -356,9 +356,11 @@ class SiteSpider(scrapy.Spider):
         return self.aux_answered()
 
     def robots_failed(self, url: str, reason: str, status: int | None) -> None:
-        """A robots.txt could not be read (crawler.middlewares.RobotsReportMiddleware)."""
+        """A robots.txt could not be read (crawler.middlewares.RobotsReportMiddleware); a start
+        host's makes the crawl incomplete (its Sitemap lines are unknown)."""
         self.sink.robots(url, status=status, reason=reason)
-        self.completeness.needed_fetch_failed("robots", url, reason, status)
+        if urlsplit(url).netloc in {urlsplit(start).netloc for start in self.config.start_urls}:
+            self.completeness.needed_fetch_failed("robots", url, reason, status)
 
     # -- pages ---------------------------------------------------------------------------
 
