@@ -53,6 +53,7 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
     if content_hash and doc.content_hash and content_hash != doc.content_hash:
         logger.info("document %s changed again since this task was sent; skipping", doc.pk)
         return "outdated"
+    logger.info("indexing document %s (%s)", doc.pk, doc.url)
     body = page_store().load_body(doc.url)
     if body is None:
         return mark_failed(doc, "The page store has no copy of this page: crawl the source again.")

@@ -25,20 +25,19 @@ def dead_document_ids(document_ids: Iterable[str]) -> set[str]:
     of a deleted source, or gone. Their chunks may still be in the index (clean-up is a task,
     and retried when Qdrant is away), so the chat leaves them out.
 
-    Often called from a worker thread of the chat (not a request): a connection the previous
-    call left there is closed first, as Django does per request, so it never goes stale."""
+    Often called from a worker thread of the chat (not a request), where nobody would ever
+    close a connection: outside a transaction it closes the one it used, so the chat's thread
+    pool never holds database connections between questions."""
     from django.db import connection
 
     # Only Document ids are judged (the index may hold other kinds of entries one day).
     wanted = {str(d) for d in document_ids if str(d).isdigit()}
     if not wanted:
         return set()
-    if not connection.in_atomic_block:
-        connection.close_if_unusable_or_obsolete()
     alive = Document.objects.filter(pk__in=[int(d) for d in wanted]).exclude(
         status=Document.Status.GONE
     )
     live = {str(pk) for pk in alive.values_list("pk", flat=True)}
     if not connection.in_atomic_block:
-        connection.close_if_unusable_or_obsolete()
+        connection.close()
     return wanted - live
