@@ -29,7 +29,9 @@ class CrawlConfig:
     """One crawl of one source.
 
     Complete-run semantics: a run is *complete* only when the crawl frontier was exhausted —
-    not stopped by ``max_pages``, ``time_limit_s``, cancellation or a crash. Only after a
+    not stopped by ``max_pages``, ``time_limit_s``, cancellation or a crash — and the site
+    answered: not when a start URL, a sitemap or robots.txt could not be fetched, nor when
+    more than ``max_failed_share`` of the known pages failed (crawler.completeness). Only after a
     complete run may the caller treat pages of the source that were not seen in this run
     (``PageStore.urls_not_seen_in_run``) as gone; after an incomplete run it must not, because
     unseen may just mean "not reached". The crawler reports ``complete`` in its final event.
@@ -79,6 +81,9 @@ class CrawlConfig:
     max_crawl_delay_s: float = 60.0
     user_agent: str = DEFAULT_USER_AGENT
     time_limit_s: float = 3600.0
+    # More than this share of the already stored pages failing transiently (5xx, timeouts,
+    # refused) makes the run incomplete (crawler.completeness).
+    max_failed_share: float = 0.1
     keep_trailing_slash: bool = True
     # Names of query parameters dropped during normalisation on top of the tracking ones.
     strip_query_params: tuple[str, ...] = field(default=())
@@ -119,6 +124,7 @@ class CrawlConfig:
             "retry_times",
             "max_retry_after_s",
             "max_crawl_delay_s",
+            "max_failed_share",
         )
         for name in non_negative:
             if getattr(self, name) < 0:

@@ -77,6 +77,12 @@ class EventSink:
         data = {"event": "sitemap", "url": url, "status": status, "kind": kind, "urls": urls}
         self._write({**data, "reason": reason, "at": _now()})
 
+    def robots(self, url: str, *, status: int | None, reason: str) -> None:
+        """A robots.txt that could not be read (the crawl then goes on as if there were none)."""
+        self._write(
+            {"event": "robots", "url": url, "status": status, "reason": reason, "at": _now()}
+        )
+
     def started(self, **info: Any) -> None:
         self._write({"event": "started", "at": _now(), **info})
 

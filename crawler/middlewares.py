@@ -107,6 +107,32 @@ class RobotsProbeMiddleware:
             raise IgnoreRequest("robots.txt read")
 
 
+class RobotsReportMiddleware(_SpiderState):
+    """Tells the spider when a robots.txt could not be read (refused, timeout, 5xx after the
+    retries): Scrapy's RobotsTxtMiddleware then crawls as if there were none and only logs
+    it, so neither the editor's per-URL log nor the crawl's completeness would know."""
+
+    @staticmethod
+    def _is_robots(request: Request) -> bool:
+        return bool(request.meta.get("dont_obey_robotstxt")) and (
+            urlparse_cached(request).path == "/robots.txt"
+        )
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if self._is_robots(request) and (
+            response.status >= 500 or response.status in RETRY_STATUSES
+        ):
+            self.site.robots_failed(request.url, f"http_{response.status}", response.status)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if self._is_robots(request) and not isinstance(exception, IgnoreRequest):
+            from crawler.failures import describe_exception
+
+            _, reason, status = describe_exception(exception)
+            self.site.robots_failed(request.url, reason, status)
+
+
 class ConditionalGetMiddleware(_SpiderState):
     """Send the stored ETag / Last-Modified so unchanged pages cost a 304, not a body."""
 

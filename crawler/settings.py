@@ -49,6 +49,8 @@ def scrapy_settings(config: CrawlConfig) -> dict[str, Any]:
         "HTTPCACHE_ENABLED": False,
         "LOG_LEVEL": config.log_level,
         "DOWNLOADER_MIDDLEWARES": {
+            # Below the retries (550): sees a robots.txt's last answer or error.
+            MW + "RobotsReportMiddleware": 30,
             # Scope first: a host outside the source is refused without even a DNS lookup.
             MW + "RedirectScopeMiddleware": 40,
             MW + "NetGuardMiddleware": 50,

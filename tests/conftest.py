@@ -78,7 +78,7 @@ def start_worker(tmp_path):
 # started it.
 PROCESS_STATE = (
     ("backend.chat.services", "forget_editor_texts"),
-    ("crawler.run", "stop_warm"),
+    ("crawler.spare", "stop_warm"),
 )
 
 

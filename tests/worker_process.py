@@ -51,6 +51,8 @@ class WorkerProcess:
         *,
         queues: str = "main,crawler,rag",
         extra_env: dict[str, str] | None = None,
+        pool: str = "solo",
+        extra_args: tuple[str, ...] = (),
     ):
         self.broker_url = broker_url
         self.log_path = log_path
@@ -62,6 +64,8 @@ class WorkerProcess:
             CELERY_BROKER_URL=broker_url,
             **(extra_env or {}),
         )
+        self.pool = pool
+        self.extra_args = extra_args
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> None:
@@ -79,7 +83,9 @@ class WorkerProcess:
                 "-n",
                 self.name,
                 "--pool",
-                "solo",
+                self.pool,
+                *(["--concurrency", "1"] if self.pool == "prefork" else []),
+                *self.extra_args,
                 "--loglevel",
                 "INFO",
                 "--without-gossip",
@@ -99,6 +105,14 @@ class WorkerProcess:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"worker not ready within {timeout}s:\n{self.log()}")
+
+    def pool_children(self) -> list[int]:
+        """Pids of the prefork pool's processes (the ones that run tasks)."""
+        from pathlib import Path
+
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(child) for child in children]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -17,6 +17,7 @@ from kombu import Queue as KombuQueue
 
 from workers.names import (
     ALL_QUEUES,
+    DAILY_S,
     QUEUE_TIME_LIMITS,
     SCHEDULE_INTERVAL_S,
     TASK_QUEUES,
@@ -74,7 +75,19 @@ def base_config() -> dict:
             },
             "delete-old-chats": {
                 "task": Task.DELETE_OLD_CHATS,
-                "schedule": 24 * 3600,
+                "schedule": DAILY_S,
+                "options": {"queue": Queue.MAIN, "expires": 3600},
+            },
+            # Ends crawls whose worker died (no heartbeat), within minutes.
+            "watch-crawls": {
+                "task": Task.WATCH_CRAWLS,
+                "schedule": settings.CRAWLER_WATCHDOG_INTERVAL,
+                "options": {"queue": Queue.MAIN, "expires": settings.CRAWLER_WATCHDOG_INTERVAL},
+            },
+            # Removes what lost clean-up tasks left in the index (prune_index).
+            "daily-maintenance": {
+                "task": Task.DAILY_MAINTENANCE,
+                "schedule": DAILY_S,
                 "options": {"queue": Queue.MAIN, "expires": 3600},
             },
         },

@@ -2,8 +2,9 @@
 
 Without a broker, ``workers.dispatch`` hands tasks here. Each queue gets its own thread, so a
 long crawl never holds up indexing, and the task functions run exactly as under Celery (through
-``Task.apply``). Queued tasks live in memory: a process that stops loses what was not yet run,
-which the next crawl repairs (the design's idempotent tasks make a rerun safe).
+``Task.apply``). Queued tasks live in memory: a process that stops loses what was not yet run;
+``manage.py serve`` sends it again at its next start (backend.ops.recovery), and the design's
+idempotent tasks make a rerun safe.
 """
 
 from __future__ import annotations
@@ -70,11 +71,12 @@ class InProcessWorker:
     def start_beat(self, *, first_delay: float = 60.0) -> None:
         """Run the Celery beat schedule (workers/app.py) in a timer thread: the embedded
         default has no beat process. Each entry first fires ``first_delay`` seconds after
-        start, then at its interval."""
+        start (sooner if its interval is shorter: the crawl watchdog), then at its interval."""
         from workers.app import app
 
         for name, entry in app.conf.beat_schedule.items():
-            self._schedule(name, entry["task"], float(entry["schedule"]), first_delay)
+            interval = float(entry["schedule"])
+            self._schedule(name, entry["task"], interval, min(first_delay, interval))
 
     def stop_beat(self) -> None:
         """No further scheduled sends (a timer already waiting fires no more)."""

@@ -18,10 +18,13 @@ class Task:
     PROBE_RAG = "lotse.rag.probe"
     SCHEDULE_CRAWLS = "lotse.main.schedule_crawls"
     DELETE_OLD_CHATS = "lotse.main.delete_old_chats"
+    WATCH_CRAWLS = "lotse.main.watch_crawls"
+    DAILY_MAINTENANCE = "lotse.main.daily_maintenance"
     CRAWL_SOURCE = "lotse.crawler.crawl_source"
     INGEST_DOCUMENT = "lotse.rag.ingest_document"
     DELETE_DOCUMENT = "lotse.rag.delete_document"
     EVALUATE = "lotse.rag.evaluate"
+    DELETE_SOURCE = "lotse.rag.delete_source"
 
 
 TASK_QUEUES: dict[str, str] = {
@@ -30,15 +33,21 @@ TASK_QUEUES: dict[str, str] = {
     Task.PROBE_RAG: Queue.RAG,
     Task.SCHEDULE_CRAWLS: Queue.MAIN,
     Task.DELETE_OLD_CHATS: Queue.MAIN,
+    Task.WATCH_CRAWLS: Queue.MAIN,
+    Task.DAILY_MAINTENANCE: Queue.MAIN,
     Task.CRAWL_SOURCE: Queue.CRAWLER,
     Task.INGEST_DOCUMENT: Queue.RAG,
     Task.DELETE_DOCUMENT: Queue.RAG,
     # its workers hold the embedding model, and its time limit is the longest but the crawler's
     Task.EVALUATE: Queue.RAG,
+    Task.DELETE_SOURCE: Queue.RAG,
 }
 
 # Periodic work (Celery beat on worker-main; a timer thread in the embedded default).
 SCHEDULE_INTERVAL_S = 300
+DAILY_S = 24 * 3600
+# The daily maintenance reads every point of the index once: longer than other main tasks.
+MAINTENANCE_TIME_LIMITS = {"soft_time_limit": 1800, "time_limit": 1860}
 
 # (soft, hard) time limits in seconds for every task of a queue.
 QUEUE_TIME_LIMITS: dict[str, tuple[int, int]] = {

@@ -16,6 +16,9 @@ from rag.models import RetrievedChunk
 
 logger = logging.getLogger(__name__)
 
+# Searches per question when hits turn out to be deleted documents (normally one: none are).
+DEAD_DOCUMENT_ROUNDS = 3
+
 
 def _dense_query_vector(query: str) -> list[float] | None:
     """The query embedded for hybrid search, or None (sparse only) when no dense model is
@@ -33,6 +36,7 @@ def _dense_query_vector(query: str) -> list[float] | None:
 def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[RetrievedChunk]:
     """The best chunks for ``query`` from the index (empty when nothing is indexed yet);
     hybrid when a dense model is configured, with the same settings as at indexing."""
+    from backend.documents.selectors import dead_document_ids
     from backend.ops.stores import rag_config, vector_client
     from rag.ingest import collection_for
     from rag.retrieval import search
@@ -56,15 +60,24 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
             "dense_vector": dense_vector,
             "retrieval_config": replace(config.retrieval, dense_weight=weight),
         }
-    return search(
-        client,
-        collection,
-        query,
-        k=top_k,
-        source_ids=source_ids or None,
-        sparse_config=config.sparse,
-        **hybrid,
-    )
+    excluded: set[str] = set()
+    for _ in range(DEAD_DOCUMENT_ROUNDS):
+        hits = search(
+            client,
+            collection,
+            query,
+            k=top_k,
+            source_ids=source_ids or None,
+            sparse_config=config.sparse,
+            exclude_document_ids=sorted(excluded),
+            **hybrid,
+        )
+        dead = dead_document_ids(hit.document_id for hit in hits)
+        if not dead:
+            return hits
+        # Deleted content whose chunks are still being removed: never cite it.
+        excluded |= dead
+    return [hit for hit in hits if hit.document_id not in excluded]
 
 
 def chunk_scores(chunk: RetrievedChunk) -> dict:

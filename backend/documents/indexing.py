@@ -53,6 +53,7 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
     if content_hash and doc.content_hash and content_hash != doc.content_hash:
         logger.info("document %s changed again since this task was sent; skipping", doc.pk)
         return "outdated"
+    logger.info("indexing document %s (%s)", doc.pk, doc.url)
     body = page_store().load_body(doc.url)
     if body is None:
         return mark_failed(doc, "The page store has no copy of this page: crawl the source again.")
@@ -79,7 +80,8 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
             raise
         logger.exception("indexing document %s (%s) failed", doc.pk, doc.url)
         return mark_failed(doc, f"Indexing failed unexpectedly: {type(exc).__name__}: {exc}")
-    updated = Document.objects.filter(pk=doc.pk, content_hash=doc.content_hash).update(
+    current = Document.objects.filter(pk=doc.pk, content_hash=doc.content_hash)
+    updated = current.exclude(status=Document.Status.GONE).update(
         status=Document.Status.INDEXED,
         error="",
         chunk_count=result.chunk_count,
@@ -89,8 +91,16 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
         last_indexed_at=timezone.now(),
         updated_at=timezone.now(),
     )
-    if not updated:
-        logger.info("document %s changed while it was indexed; the newer task wins", doc.pk)
+    if updated:
+        logger.info("document %s indexed: %s chunks", doc.pk, result.chunk_count)
+        return Document.Status.INDEXED
+    if not Document.objects.filter(pk=doc.pk).exclude(status=Document.Status.GONE).exists():
+        # Deleted (or gone) while it was indexed: its clean-up may have run before these
+        # chunks were written, so they go now, or a deleted page would be answered again.
+        _remove_points(str(doc.pk))
+        logger.info("document %s was deleted while it was indexed; its chunks are removed", doc.pk)
+        return "missing"
+    logger.info("document %s changed while it was indexed; the newer task wins", doc.pk)
     return Document.Status.INDEXED
 
 
@@ -112,19 +122,24 @@ def mark_failed_by_id(document_id: int, reason: str) -> None:
 
 
 def delete_document(document_id: int) -> None:
-    """Remove a gone Document's chunks from the index (again: a no-op)."""
+    """Remove the chunks of a gone or deleted Document from the index (again: a no-op)."""
     doc = Document.objects.filter(pk=document_id).first()
-    if doc is None or doc.status != Document.Status.GONE:
-        return  # deleted meanwhile, or it came back and was re-indexed
-    _remove_chunks(doc)
-    Document.objects.filter(pk=doc.pk, status=Document.Status.GONE).update(chunk_count=0)
+    if doc is not None and doc.status != Document.Status.GONE:
+        return  # it came back and was re-indexed meanwhile
+    _remove_points(str(document_id))
+    if doc is not None:
+        Document.objects.filter(pk=doc.pk, status=Document.Status.GONE).update(chunk_count=0)
 
 
 def _remove_chunks(doc: Document) -> None:
+    _remove_points(str(doc.pk))
+
+
+def _remove_points(document_id: str) -> None:
     from rag.ingest import collection_for
     from rag.store.points import delete_document as delete_points
 
     client = vector_client()
     collection = collection_for(rag_config())
     if client.collection_exists(collection):
-        delete_points(client, collection, str(doc.pk))
+        delete_points(client, collection, document_id)

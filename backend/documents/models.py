@@ -37,6 +37,10 @@ class Document(models.Model):
     error = models.TextField(_("error"), blank=True)
     chunk_count = models.PositiveIntegerField(_("chunks"), default=0)
     last_indexed_at = models.DateTimeField(_("last indexed"), null=True, blank=True)
+    # Complete crawls in a row that did not reach the page; gone at CRAWLER_GONE_AFTER_MISSED_CRAWLS.
+    missed_crawls = models.PositiveSmallIntegerField(
+        _("complete crawls without it"), default=0, editable=False
+    )
     created_at = models.DateTimeField(_("first seen"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -212,6 +212,21 @@ CRAWLER_USER_AGENT = envstr(
 CRAWLER_TIME_LIMIT = envint("CRAWLER_TIME_LIMIT", 3 * 3600, minimum=10)
 CRAWLER_MAX_RESPONSE_MB = envint("CRAWLER_MAX_RESPONSE_MB", 50, minimum=1)
 CRAWLER_REQUEST_TIMEOUT = envfloat("CRAWLER_REQUEST_TIMEOUT", 30.0, minimum=1.0)
+# A page no complete crawl reached is gone after this many complete crawls in a row.
+CRAWLER_GONE_AFTER_MISSED_CRAWLS = envint("CRAWLER_GONE_AFTER_MISSED_CRAWLS", 2, minimum=1)
+# A crawl in which more than this share of the known pages failed (5xx, timeouts) is
+# incomplete and removes nothing.
+CRAWLER_MAX_FAILED_SHARE = envfloat("CRAWLER_MAX_FAILED_SHARE", 0.1, minimum=0.0)
+# A running crawl reports a heartbeat every HEARTBEAT seconds; the watchdog (every INTERVAL
+# seconds) ends runs silent for longer than TIMEOUT: their worker or server died.
+CRAWLER_HEARTBEAT_INTERVAL = envfloat("CRAWLER_HEARTBEAT_INTERVAL", 30.0, minimum=0.5)
+CRAWLER_WATCHDOG_INTERVAL = envfloat("CRAWLER_WATCHDOG_INTERVAL", 60.0, minimum=1.0)
+CRAWLER_WATCHDOG_TIMEOUT = envfloat("CRAWLER_WATCHDOG_TIMEOUT", 300.0, minimum=2.0)
+if CRAWLER_WATCHDOG_TIMEOUT < 2 * CRAWLER_HEARTBEAT_INTERVAL:
+    raise ImproperlyConfigured(
+        "CRAWLER_WATCHDOG_TIMEOUT must be at least twice CRAWLER_HEARTBEAT_INTERVAL, or live "
+        "crawls would be ended."
+    )
 
 # --- Chat ------------------------------------------------------------------------------------
 # The language model: any OpenAI-compatible endpoint. No key: extractive answers from the

@@ -231,6 +231,7 @@ class CrawlRunAdmin(admin.ModelAdmin):
                 "ceiling": max(run.source.max_pages, done),
                 "duration_s": _seconds(run),
                 "error": run.error,
+                "explanation": run.explanation,
                 "complete": run.complete,
             }
         )

@@ -18,15 +18,22 @@ from django.db.models import F
 from django.utils import timezone
 
 from backend.documents.models import Document, url_key
-from backend.ops.stores import page_store, page_store_config
+from backend.ops.stores import page_store_config
 from backend.sources.models import CrawlLogEntry, CrawlRun, Source
-from backend.sources.signals import crawl_ended
+from backend.sources.run_end import (
+    crash_text,
+    end_run,
+    incomplete_reason_text,
+    mark_unseen_documents_gone,
+)
 from crawler.config import CrawlConfig, CrawlConfigError
 from workers.dispatch import enqueue_on_commit
 from workers.names import QUEUE_TIME_LIMITS, Queue, Task
 
 logger = logging.getLogger(__name__)
 
+# Crawler outcomes that prove a page is there (its missed-crawls counter starts again).
+SEEN_OUTCOMES = ("fetched_new", "fetched_changed", "unchanged")
 # crawler event outcome -> (log outcome, counters it adds to)
 OUTCOMES: dict[str, tuple[str, tuple[str, ...]]] = {
     "fetched_new": (CrawlLogEntry.Outcome.NEW, ("fetched", "new")),
@@ -36,7 +43,8 @@ OUTCOMES: dict[str, tuple[str, tuple[str, ...]]] = {
     "failed": (CrawlLogEntry.Outcome.FAILED, ("failed",)),
     "gone": (CrawlLogEntry.Outcome.GONE, ("gone",)),
 }
-SEEN = (CrawlLogEntry.Outcome.NEW, CrawlLogEntry.Outcome.CHANGED, CrawlLogEntry.Outcome.UNCHANGED)
+# Fetches a crawl needs that are no page: their failures are logged with this prefix.
+AUX_EVENTS = {"robots": "robots.txt", "sitemap": "sitemap"}
 
 
 def crawl_config_for(run: CrawlRun) -> CrawlConfig:
@@ -66,6 +74,7 @@ def crawl_config_for(run: CrawlRun) -> CrawlConfig:
         user_agent=settings.CRAWLER_USER_AGENT,
         # Stop the spider well before Celery's soft limit would interrupt us.
         time_limit_s=min(settings.CRAWLER_TIME_LIMIT, soft_limit - 600),
+        max_failed_share=settings.CRAWLER_MAX_FAILED_SHARE,
         log_level="WARNING",
     )
 
@@ -78,12 +87,17 @@ class RunRecorder:
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
         self._events: list[dict] = []
+        self._aux_failures: list[dict] = []
         self._last_flush = time.monotonic()
 
     def __call__(self, event: dict) -> None:
-        if event.get("event") != "url" or event.get("outcome") not in OUTCOMES:
+        kind = event.get("event")
+        if kind in AUX_EVENTS and event.get("reason"):
+            self._aux_failures.append(event)  # a robots.txt or sitemap that failed
+        elif kind != "url" or event.get("outcome") not in OUTCOMES:
             return
-        self._events.append(event)
+        else:
+            self._events.append(event)
         if (
             len(self._events) >= self.batch_size
             or time.monotonic() - self._last_flush >= self.batch_seconds
@@ -92,7 +106,11 @@ class RunRecorder:
 
     def flush(self) -> None:
         events, self._events = self._events, []
+        aux, self._aux_failures = self._aux_failures, []
         self._last_flush = time.monotonic()
+        if aux:
+            # In the per-URL log, but no page: no counter, no Document.
+            CrawlLogEntry.objects.bulk_create(_aux_log_entry(self.run, event) for event in aux)
         if not events:
             return
         with transaction.atomic():
@@ -123,6 +141,17 @@ def _log_entry(run: CrawlRun, event: dict, outcome: str) -> CrawlLogEntry:
     )
 
 
+def _aux_log_entry(run: CrawlRun, event: dict) -> CrawlLogEntry:
+    return CrawlLogEntry(
+        run=run,
+        url=str(event.get("url", ""))[:2000],
+        outcome=CrawlLogEntry.Outcome.FAILED,
+        reason=f"{AUX_EVENTS[event['event']]}: {event.get('reason')}"[:300],
+        http_status=event.get("status") if isinstance(event.get("status"), int) else None,
+        at=_parse_time(event.get("at")),
+    )
+
+
 def _parse_time(value) -> datetime:
     try:
         return datetime.fromisoformat(value)
@@ -133,6 +162,10 @@ def _parse_time(value) -> datetime:
 def _apply_to_documents(source: Source, events: list[dict]) -> None:
     """New and changed pages (and unchanged ones not yet indexed) get ingested; gone ones deleted."""
     by_hash = {url_key(e["url"]): e for e in events if e["outcome"] != "skipped"}
+    seen = [key for key, e in by_hash.items() if e["outcome"] in SEEN_OUTCOMES]
+    Document.objects.filter(source=source, url_hash__in=seen, missed_crawls__gt=0).update(
+        missed_crawls=0
+    )
     existing = {
         doc.url_hash: doc
         for doc in Document.objects.filter(source=source, url_hash__in=list(by_hash))
@@ -221,84 +254,52 @@ def execute_crawl(run_id: int) -> CrawlRun | None:
     try:
         config = crawl_config_for(run)
     except CrawlConfigError as exc:
-        return _end(run, CrawlRun.Status.FAILED, "invalid_source", f"The source is invalid: {exc}")
+        return end_run(
+            run, CrawlRun.Status.FAILED, "invalid_source", f"The source is invalid: {exc}"
+        )
 
     recorder = RunRecorder(run)
-    stop_checked = [0.0, False]
-
-    def stop_requested() -> bool:
-        # Asked twice a second by the crawl runner; the database once a second is plenty.
-        if time.monotonic() - stop_checked[0] >= 1.0:
-            stop_checked[0] = time.monotonic()
-            stop_checked[1] = CrawlRun.objects.filter(pk=run.pk, stop_requested=True).exists()
-        return stop_checked[1]
-
     try:
-        result = run_crawl(config, page_store_config(), recorder, cancel=stop_requested)
+        result = run_crawl(config, page_store_config(), recorder, cancel=RunPulse(run.pk))
     except CrawlError as exc:
         recorder.flush()
-        return _end(run, CrawlRun.Status.FAILED, "not_started", str(exc))
+        return end_run(run, CrawlRun.Status.FAILED, "not_started", str(exc))
     except Exception as exc:
         recorder.flush()
         logger.exception("crawl run %s failed", run.pk)
-        _end(run, CrawlRun.Status.FAILED, "error", f"{type(exc).__name__}: {exc}")
+        end_run(run, CrawlRun.Status.FAILED, "error", f"{type(exc).__name__}: {exc}")
         raise
     recorder.flush()
     if result.finish_reason == "cancelled":
-        return _end(run, CrawlRun.Status.CANCELLED, "cancelled", "")
+        return end_run(run, CrawlRun.Status.CANCELLED, "cancelled", "")
     if result.finish_reason == "crashed":
-        return _end(
-            run,
-            CrawlRun.Status.FAILED,
-            "crashed",
-            f"The crawl process ended unexpectedly (exit code {result.returncode}).",
-        )
+        return end_run(run, CrawlRun.Status.FAILED, "crashed", crash_text(result.returncode))
     if result.complete:
         mark_unseen_documents_gone(run)
-    return _end(run, CrawlRun.Status.FINISHED, result.finish_reason, "", complete=result.complete)
-
-
-def mark_unseen_documents_gone(run: CrawlRun) -> int:
-    """After a complete run: documents of the source that the run never reached are gone."""
-    seen = {
-        url_key(url)
-        for url in CrawlLogEntry.objects.filter(run=run, outcome__in=SEEN).values_list(
-            "url", flat=True
-        )
-    }
-    store = page_store()
-    gone = 0
-    with transaction.atomic():
-        unseen = Document.objects.filter(source=run.source).exclude(status=Document.Status.GONE)
-        for doc in unseen.exclude(url_hash__in=seen):
-            store.mark_gone(doc.url, run_id=str(run.pk))
-            doc.status = Document.Status.GONE
-            doc.save(update_fields=["status", "updated_at"])
-            CrawlLogEntry.objects.create(
-                run=run,
-                url=doc.url,
-                outcome=CrawlLogEntry.Outcome.GONE,
-                reason="not reached in a complete crawl",
-                at=timezone.now(),
-            )
-            enqueue_on_commit(Task.DELETE_DOCUMENT, doc.pk)
-            gone += 1
-        if gone:
-            CrawlRun.objects.filter(pk=run.pk).update(gone=F("gone") + gone)
-    return gone
-
-
-def _end(
-    run: CrawlRun, status: str, reason: str, error: str, *, complete: bool = False
-) -> CrawlRun:
-    CrawlRun.objects.filter(pk=run.pk).update(
-        status=status,
-        finished_at=timezone.now(),
-        finish_reason=reason[:100],
-        error=error,
-        complete=complete,
+    detail = incomplete_reason_text(result.finish_reason, result.report)
+    return end_run(
+        run, CrawlRun.Status.FINISHED, result.finish_reason, detail, complete=result.complete
     )
-    run.refresh_from_db()
-    logger.info("crawl run %s ended: %s (%s)", run.pk, status, reason)
-    crawl_ended.send(sender=CrawlRun, run=run)
-    return run
+
+
+class RunPulse:
+    """Polled by the crawl runner twice a second while the child runs: says whether the
+    editor asked to stop (the database once a second is plenty) and writes the run's
+    heartbeat every ``CRAWLER_HEARTBEAT_INTERVAL`` seconds, events or not, so the watchdog can
+    tell a quiet crawl (long Crawl-delay, slow site) from one whose worker died."""
+
+    def __init__(self, run_id: int):
+        self.run_id = run_id
+        self._checked_at = 0.0
+        self._beat_at = time.monotonic()
+        self._stop = False
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if now - self._beat_at >= settings.CRAWLER_HEARTBEAT_INTERVAL:
+            self._beat_at = now
+            CrawlRun.objects.filter(pk=self.run_id).update(heartbeat_at=timezone.now())
+        if now - self._checked_at >= 1.0:
+            self._checked_at = now
+            self._stop = CrawlRun.objects.filter(pk=self.run_id, stop_requested=True).exists()
+        return self._stop

@@ -164,6 +164,41 @@ class Source(models.Model):
         return lines(self.exclude_patterns)
 
 
+# A run's finish reason in the editor's words; the run's ``error`` adds the details.
+FINISH_EXPLANATIONS = {
+    "complete": _("Complete: the crawl reached every page in scope."),
+    "site_unreachable": _(
+        "Incomplete, nothing was removed: the site could not be reached (a start URL, a "
+        "sitemap or robots.txt could not be fetched). Crawl again when the site is back."
+    ),
+    "too_many_failures": _(
+        "Incomplete, nothing was removed: too many of the known pages failed (server errors, "
+        "timeouts). Crawl again later."
+    ),
+    "max_pages": _(
+        "Incomplete: the crawl stopped at the maximum number of pages. Pages it did not "
+        "reach were not removed."
+    ),
+    "closespider_timeout": _(
+        "Incomplete: the crawl reached its time limit. Pages it did not reach were not removed."
+    ),
+    "time_limit": _(
+        "Incomplete: the crawl reached its time limit. Pages it did not reach were not removed."
+    ),
+    "cancelled": _("Stopped. Pages it did not reach were not removed."),
+    "shutdown": _("Stopped. Pages it did not reach were not removed."),
+    "crashed": _("Failed: the crawl process ended unexpectedly. Nothing was removed."),
+    "abandoned": _(
+        "Failed: the crawl stopped sending its heartbeat (its worker or the server stopped). "
+        "Nothing was removed. Start it again."
+    ),
+    "interrupted": _(
+        "Failed: the server stopped while the crawl ran. Nothing was removed. Start it again."
+    ),
+    "lost": _("Failed: the crawl never started (its task was lost). Start it again."),
+}
+
+
 class CrawlRun(models.Model):
     """One crawl of one source, with counters that grow while it runs."""
 
@@ -219,7 +254,8 @@ class CrawlRun(models.Model):
     # True only when the crawl reached every page in scope: then unseen pages count as gone.
     complete = models.BooleanField(_("complete"), default=False)
     finish_reason = models.CharField(_("finish reason"), max_length=100, blank=True)
-    # Updated with every batch of progress; a running run without heartbeat died with its worker.
+    # Written by the crawling worker every CRAWLER_HEARTBEAT_INTERVAL (and with each batch of
+    # progress); the watchdog ends a running run whose heartbeat is older than its timeout.
     heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
 
     class Meta:
@@ -240,6 +276,15 @@ class CrawlRun(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+    @property
+    def explanation(self) -> str:
+        """Why the run ended as it did, in the editor's language ("" while it runs)."""
+        if self.is_active:
+            return ""
+        if self.complete:
+            return str(FINISH_EXPLANATIONS["complete"])
+        return str(FINISH_EXPLANATIONS.get(self.finish_reason, ""))
 
 
 class CrawlLogEntry(models.Model):

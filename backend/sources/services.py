@@ -6,7 +6,9 @@ import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,13 +53,20 @@ def start_crawl(source: Source, trigger: str = CrawlRun.Trigger.ADMIN) -> CrawlR
 
 
 def request_stop(run: CrawlRun) -> bool:
-    """Ask a queued or running crawl to stop. False if it had already ended."""
+    """Ask a queued or running crawl to stop. False if it had already ended.
+
+    A queued run is stopped right here (the task will find it ended), and so is a running
+    one whose worker is gone (no heartbeat for three heartbeat intervals): nobody would ever
+    read the flag. A live crawl sees the flag within a second and stops cleanly."""
     updated = CrawlRun.objects.filter(pk=run.pk, status__in=CrawlRun.ACTIVE_STATUSES).update(
         stop_requested=True
     )
-    # A run still waiting in the queue is stopped right here; the task will find it ended.
-    CrawlRun.objects.filter(pk=run.pk, status=CrawlRun.Status.QUEUED).update(
-        status=CrawlRun.Status.CANCELLED, finished_at=timezone.now(), finish_reason="cancelled"
+    now = timezone.now()
+    ended = {"status": CrawlRun.Status.CANCELLED, "finished_at": now, "finish_reason": "cancelled"}
+    CrawlRun.objects.filter(pk=run.pk, status=CrawlRun.Status.QUEUED).update(**ended)
+    silent_since = now - timedelta(seconds=3 * settings.CRAWLER_HEARTBEAT_INTERVAL)
+    _running_without_heartbeat(silent_since).filter(pk=run.pk).update(
+        **ended, error="Its worker had stopped: the crawl was ended without it."
     )
     return bool(updated)
 
@@ -101,8 +110,16 @@ def start_due_crawls() -> int:
     return started
 
 
+def _running_without_heartbeat(silent_since):
+    """Running runs that last reported (or started, if they never did) before ``silent_since``."""
+    return CrawlRun.objects.filter(status=CrawlRun.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=silent_since) | Q(heartbeat_at__isnull=True, started_at__lt=silent_since)
+    )
+
+
 def fail_abandoned_runs(*, queued_for: timedelta, silent_for: timedelta) -> int:
-    """End runs whose task was lost (never started) or whose worker died without a trace."""
+    """End runs whose task was lost (never started) or whose worker died without a trace.
+    One conditional update each: a run that reports again meanwhile is left alone."""
     now = timezone.now()
     lost = CrawlRun.objects.filter(
         status=CrawlRun.Status.QUEUED, created_at__lt=now - queued_for
@@ -112,15 +129,24 @@ def fail_abandoned_runs(*, queued_for: timedelta, silent_for: timedelta) -> int:
         finish_reason="lost",
         error="The crawl never started: its task was lost. Start it again.",
     )
-    dead = CrawlRun.objects.filter(
-        status=CrawlRun.Status.RUNNING, heartbeat_at__lt=now - silent_for
-    ).update(
+    dead = _running_without_heartbeat(now - silent_for).update(
         status=CrawlRun.Status.FAILED,
         finished_at=now,
         finish_reason="abandoned",
-        error="The crawl stopped reporting progress: its worker probably died. Start it again.",
+        error="The crawl stopped sending its heartbeat: its worker or the server stopped. "
+        "Start it again.",
     )
+    if lost or dead:
+        logger.warning("crawl watchdog: %s lost and %s abandoned runs ended", lost, dead)
     return lost + dead
+
+
+def end_dead_runs() -> int:
+    """The watchdog's check, with the operator's settings."""
+    return fail_abandoned_runs(
+        queued_for=timedelta(hours=2),
+        silent_for=timedelta(seconds=settings.CRAWLER_WATCHDOG_TIMEOUT),
+    )
 
 
 # Reason codes of the scope check, in the editor's words (the per-URL log uses the same codes).

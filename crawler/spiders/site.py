@@ -8,6 +8,7 @@ event in the per-URL log (crawler.events).
 from __future__ import annotations
 
 import logging
+import os
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
@@ -16,22 +17,16 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import Request, signals
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadCancelledError,
-    DownloadConnectionRefusedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-)
 from scrapy.http import HtmlResponse, Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from crawler.completeness import CompletenessTracker
 from crawler.config import CrawlConfig
 from crawler.events import EventSink, Outcome, UrlEvent
-from crawler.middlewares import META_ROBOTS_PROBE, META_STORED, SkipRequest
+from crawler.failures import describe_failure
+from crawler.middlewares import META_ROBOTS_PROBE, META_STORED
 from crawler.netguard import NetGuard
 from crawler.pages import classify_body, links_of, media_type, robots_meta, sitemap_urls
 from crawler.pages import link_texts as link_texts_of
@@ -82,6 +77,7 @@ class SiteSpider(scrapy.Spider):
         # read: a page they lead to may be listed (and skippable) in a sitemap not read yet
         self.held_links: list[tuple[str, int]] = []
         self.start_keys = set()  # start URLs are asked at every crawl, fresh or not
+        self.completeness = CompletenessTracker(config.max_failed_share)
         for url in config.start_urls:
             try:
                 self.start_keys.add(self.scope.normalize(url))
@@ -99,7 +95,7 @@ class SiteSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         config = self.config
-        self.sink.started(start_urls=list(config.start_urls))
+        self.sink.started(start_urls=list(config.start_urls), pid=os.getpid())
         for url in config.sitemap_urls:
             request = self.sitemap_request(url, require_scope=False)
             if request is not None:
@@ -360,7 +356,15 @@ class SiteSpider(scrapy.Spider):
     def on_sitemap_error(self, failure: Failure) -> list[Request]:
         _, reason, status = describe_failure(failure)
         self.sink.sitemap(failure.request.url, status=status, kind="", urls=0, reason=reason)
+        self.completeness.needed_fetch_failed("sitemap", failure.request.url, reason, status)
         return self.aux_answered()
+
+    def robots_failed(self, url: str, reason: str, status: int | None) -> None:
+        """A robots.txt could not be read (crawler.middlewares.RobotsReportMiddleware); a start
+        host's makes the crawl incomplete (its Sitemap lines are unknown)."""
+        self.sink.robots(url, status=status, reason=reason)
+        if urlsplit(url).netloc in {urlsplit(start).netloc for start in self.config.start_urls}:
+            self.completeness.needed_fetch_failed("robots", url, reason, status)
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -369,6 +373,7 @@ class SiteSpider(scrapy.Spider):
         # every response (warn_on_generator_with_return_value), a measurable cost per page.
         depth = response.meta["lotse_depth"]
         requested = response.meta["lotse_key"]
+        self.completeness.page_answered(known=META_STORED in response.meta)
         try:
             key = self.scope.normalize(response.url)
         except InvalidURL:
@@ -475,6 +480,12 @@ class SiteSpider(scrapy.Spider):
         except InvalidURL:
             key = request.url
         outcome, reason, status = describe_failure(failure)
+        if outcome is Outcome.FAILED:
+            self.completeness.page_failed(
+                known=META_STORED in request.meta, reason=reason, status=status
+            )
+            if requested in self.start_keys:
+                self.completeness.needed_fetch_failed("start_url", requested, reason, status)
         self.sink.url(
             UrlEvent(
                 url=key,
@@ -490,12 +501,17 @@ class SiteSpider(scrapy.Spider):
 
     def on_closed(self, spider: scrapy.Spider, reason: str) -> None:
         # Complete only if the frontier ran dry: unseen pages may then be treated as gone.
-        complete = reason == "finished" and not self.truncated
+        # And only if the site answered (crawler.completeness): a site that is down is not empty.
+        complete, finish_reason = self.completeness.verdict(
+            reason == "finished" and not self.truncated,
+            "max_pages" if reason == "finished" and self.truncated else reason,
+        )
         self.sink.finished(
             complete=complete,
-            finish_reason="max_pages" if reason == "finished" and self.truncated else reason,
+            finish_reason=finish_reason,
             pages_requested=self.pages_requested,
             quiet_skips=self.quiet_skips,
+            **self.completeness.report(),
         )
 
 
@@ -521,35 +537,3 @@ def _caching_headers(response: Response) -> dict[str, str | None]:
         "expires": _header(response, b"Expires"),
         "date": _header(response, b"Date"),
     }
-
-
-def describe_failure(failure: Failure) -> tuple[Outcome, str, int | None]:
-    """(outcome, reason, http status) of a failed request, for the per-URL log."""
-    exc = failure.value
-    if isinstance(exc, SkipRequest):
-        return Outcome(exc.outcome), exc.reason, None
-    if isinstance(exc, HttpError):
-        status = exc.response.status
-        return Outcome.FAILED, f"http_{status}", status
-    if isinstance(exc, IgnoreRequest):
-        text = str(exc)
-        if "robots.txt" in text:
-            return Outcome.SKIPPED, "robots_disallowed", None
-        if "redirection" in text:
-            return Outcome.FAILED, "too_many_redirects", None
-        if "DOWNLOAD_MAXSIZE" in text:  # a decompression bomb, stopped while inflating
-            return Outcome.SKIPPED, "too_large", None
-        return Outcome.SKIPPED, text or "ignored", None
-    if isinstance(exc, DownloadCancelledError):
-        reason = "too_large" if "max size" in str(exc) else "cancelled"
-        return Outcome.FAILED, reason, None
-    if isinstance(exc, DownloadTimeoutError):
-        return Outcome.FAILED, "timeout", None
-    if isinstance(exc, CannotResolveHostError):
-        text = str(exc)
-        if "refused_address" in text:  # crawler.resolver refused the DNS answer
-            return Outcome.SKIPPED, text[text.index("refused_address") :], None
-        return Outcome.FAILED, "dns_failed", None
-    if isinstance(exc, DownloadConnectionRefusedError):
-        return Outcome.FAILED, "connection_refused", None
-    return Outcome.FAILED, f"{type(exc).__name__}: {exc}"[:300], None

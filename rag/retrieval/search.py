@@ -16,18 +16,26 @@ from rag.store.collections import DENSE, SPARSE
 logger = logging.getLogger(__name__)
 
 
-def _source_filter(source_ids: Sequence[str] | None):
+def _query_filter(source_ids: Sequence[str] | None, exclude_document_ids: Sequence[str] = ()):
     from qdrant_client import models
 
-    if not source_ids:
+    if not source_ids and not exclude_document_ids:
         return None
-    return models.Filter(
-        must=[
+    must, must_not = [], []
+    if source_ids:
+        must.append(
             models.FieldCondition(
                 key="source_id", match=models.MatchAny(any=[str(s) for s in source_ids])
             )
-        ]
-    )
+        )
+    if exclude_document_ids:
+        must_not.append(
+            models.FieldCondition(
+                key="document_id",
+                match=models.MatchAny(any=[str(d) for d in exclude_document_ids]),
+            )
+        )
+    return models.Filter(must=must or None, must_not=must_not or None)
 
 
 def _to_chunk(point) -> RetrievedChunk:
@@ -80,6 +88,7 @@ def search(
     dense_vector: Sequence[float] | None = None,
     retrieval_config: RetrievalConfig | None = None,
     min_score: float | None = None,
+    exclude_document_ids: Sequence[str] = (),
 ) -> list[RetrievedChunk]:
     """The ``k`` best chunks for ``query``, best first, optionally only from ``source_ids``.
 
@@ -90,7 +99,8 @@ def search(
 
     ``score`` is the BM25 score (sparse only) or the fused score in [0, 1] (hybrid, relative to
     the query's best candidates). ``min_score`` drops hits scoring below it; it compares within
-    one mode, so set it for the mode the collection is searched in.
+    one mode, so set it for the mode the collection is searched in. ``exclude_document_ids``
+    leaves those documents' chunks out (deleted ones whose chunks are not removed yet).
     """
     from qdrant_client import models
 
@@ -98,7 +108,7 @@ def search(
     # the query must be encoded exactly like the chunks were: same config as at ingest
     encoder = encoder or SparseEncoder(sparse_config)
     sparse = encoder.encode_query(query)
-    query_filter = _source_filter(source_ids)
+    query_filter = _query_filter(source_ids, exclude_document_ids)
     sparse_query = models.SparseVector(indices=list(sparse.indices), values=list(sparse.values))
     size = dense_size(client, collection) if dense_vector is not None else 0
     if size and len(dense_vector) != size:

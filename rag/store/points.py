@@ -117,3 +117,43 @@ def document_chunks(client, collection: str, document_id: str, limit: int = 10_0
         if offset is None:
             break
     return sorted(payloads, key=lambda payload: payload.get("chunk_index", 0))
+
+
+def delete_source(client, collection: str, source_id: str) -> None:
+    """Remove every chunk of a source (the source was deleted)."""
+    from qdrant_client import models
+
+    match = models.MatchValue(value=str(source_id))
+    selector = models.Filter(must=[models.FieldCondition(key="source_id", match=match)])
+    client.delete(collection, points_selector=models.FilterSelector(filter=selector), wait=True)
+
+
+def delete_documents(client, collection: str, document_ids: Sequence[str]) -> None:
+    """Remove every chunk of several documents at once."""
+    from qdrant_client import models
+
+    if not document_ids:
+        return
+    match = models.MatchAny(any=[str(d) for d in document_ids])
+    selector = models.Filter(must=[models.FieldCondition(key="document_id", match=match)])
+    client.delete(collection, points_selector=models.FilterSelector(filter=selector), wait=True)
+
+
+def chunk_owners(client, collection: str, batch_size: int = 1000) -> dict[str, str]:
+    """Every document in the collection and its source: {document_id: source_id}. Reads only
+    those two payload fields, page by page."""
+    owners: dict[str, str] = {}
+    offset = None
+    while True:
+        points, offset = client.scroll(
+            collection,
+            limit=batch_size,
+            offset=offset,
+            with_payload=["document_id", "source_id"],
+            with_vectors=False,
+        )
+        for point in points:
+            payload = point.payload or {}
+            owners[str(payload.get("document_id", ""))] = str(payload.get("source_id", ""))
+        if offset is None:
+            return owners

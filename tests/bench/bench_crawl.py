@@ -79,7 +79,7 @@ def bare_scrapy_child(start_url: str, concurrency: int) -> None:
     }
     # Loaded like Lotse's warm spare (the components its settings name imported too): the
     # clock starts when the parent says "go".
-    from crawler.run import preload_components
+    from crawler.child import preload_components
 
     preload_components(settings)
     sys.stdout.write("ready\n")

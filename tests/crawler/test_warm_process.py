@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler import run as crawl_run
+from crawler import spare as crawl_run
 from crawler.store import PageStoreConfig
 from tests.crawler.sites import Site, html
 from tests.crawler.test_crawl import by_url, config_for, crawl

@@ -126,13 +126,15 @@ def test_crawl_index_recrawl_change_and_removal(verein_site, sent_tasks):
     assert CrawlLogEntry.objects.filter(run=fourth, outcome="gone").count() == 1
 
 
-def test_unlinked_page_is_gone_only_after_a_complete_crawl(verein_site):
+def test_unlinked_page_is_gone_only_after_n_complete_crawls_in_a_row(verein_site, settings):
+    settings.CRAWLER_GONE_AFTER_MISSED_CRAWLS = 2
     source = Source.objects.create(
         name="Verein", start_urls=verein_site.base + "/", download_delay=0
     )
     assert crawl(source).complete
     # The start page stops linking to the fees page (which still exists).
     verein_site.routes["/"].body = verein_site.routes["/"].body.replace(b"/beitraege/", b"/")
+    fees = Document.objects.get(url=verein_site.base + "/beitraege/")
 
     source.max_pages = 1  # stops early: incomplete, so nothing may be called gone
     source.save()
@@ -142,10 +144,24 @@ def test_unlinked_page_is_gone_only_after_a_complete_crawl(verein_site):
 
     source.max_pages = 100
     source.save()
-    full = crawl(source)
-    assert full.complete
+    first_miss = crawl(source)
+    assert first_miss.complete
+    fees.refresh_from_db()
+    assert (fees.status, fees.missed_crawls) == (Document.Status.INDEXED, 1)  # not yet
+
+    # Linked again for one crawl: seen, so the count starts again.
+    verein_site.routes["/"] = page("/")
+    assert crawl(source).complete
+    fees.refresh_from_db()
+    assert (fees.status, fees.missed_crawls) == (Document.Status.INDEXED, 0)
+
+    verein_site.routes["/"].body = verein_site.routes["/"].body.replace(b"/beitraege/", b"/")
+    crawl(source)
+    second = crawl(source)
     gone = Document.objects.get(status=Document.Status.GONE)
     assert gone.url.endswith("/beitraege/")
+    entry = CrawlLogEntry.objects.get(run=second, outcome="gone")
+    assert entry.reason == "not reached in 2 complete crawls"
 
 
 def test_second_crawl_of_a_source_is_refused_while_one_is_active(db):
@@ -188,4 +204,5 @@ def test_reindex_command_with_progress(verein_site, capsys):
     crawl(source)
     call_command("reindex", "--source", str(source.pk), "--json")
     report = json.loads(capsys.readouterr().out)
+    assert report.pop("pruned") >= 0  # what earlier tests of the session left in the index
     assert report == {"queued": 4, "indexed": 4, "failed": 0, "pending": 0}

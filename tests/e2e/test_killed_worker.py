@@ -1,8 +1,22 @@
-"""A rag worker SIGKILLed in the middle of a batch loses nothing and duplicates nothing."""
+"""A rag worker SIGKILLed in the middle of a task loses nothing and does nothing twice.
+
+Point ids are deterministic, so duplicate points are impossible by construction; what a kill
+can break is elsewhere: a task never run again (a document left pending), or run again more
+than the kill explains, with rows or counters written twice. So this counts the executions of
+the ingest (the worker's "indexing document N" and "document N indexed" lines), the Document
+rows and their chunk counters against the points, and checks that the task in flight was
+delivered again. Once with the solo pool (the worker process dies, another one takes over) and once
+with prefork, as production runs it (the pool process executing the task dies; the worker
+replaces it and gets the message back).
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import time
+from collections import Counter
 
 import pytest
 
@@ -15,9 +29,12 @@ from rag.ingest import collection_for
 from rag.store.points import document_chunks
 from tests.helpers import run_manage
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
 
 DOCUMENTS = 16
+# The ingest's own lines: one when an execution starts, one when it has indexed the document.
+STARTED = re.compile(r"backend\.documents\.indexing indexing document (\d+) ")
+INDEXED = re.compile(r"backend\.documents\.indexing document (\d+) indexed: (\d+) chunks")
 
 
 def long_page(number: int) -> bytes:
@@ -32,17 +49,25 @@ def long_page(number: int) -> bytes:
     return html.encode()
 
 
-def wait_for(predicate, timeout: float, what: str) -> None:
+def wait_for(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_sigkill_mid_batch_then_restart_indexes_everything_once(
-    rabbitmq_url, start_worker, tmp_path
+def in_flight(log: str) -> set[int]:
+    """Documents whose ingest is executing (started and not done)."""
+    done = {int(doc_id) for doc_id, _ in INDEXED.findall(log)}
+    return {int(doc_id) for doc_id in STARTED.findall(log)} - done
+
+
+@pytest.mark.parametrize("pool", ["solo", "prefork"])
+def test_sigkill_mid_task_then_every_document_is_indexed_exactly_once(
+    pool, rabbitmq_url, start_worker, tmp_path
 ):
     worker_var = tmp_path / "worker-var"
     source = Source.objects.create(name="Verein", start_urls="https://verein.example/")
@@ -51,31 +76,64 @@ def test_sigkill_mid_batch_then_restart_indexes_everything_once(
     )
     for number in range(DOCUMENTS):
         url = f"https://verein.example/seite-{number}"
-        body = long_page(number)
         store.record_fetch(
-            url, source_id=str(source.pk), status=200, body=body, content_type="text/html"
-        )
+            url, source_id=str(source.pk), status=200, body=long_page(number),
+            content_type="text/html",
+        )  # fmt: skip
         Document.objects.create(
             source=source, url=url, content_type="text/html", status=Document.Status.INDEXED
         )
     store.close()
 
     env = {"LOTSE_VAR_DIR": str(worker_var)}
-    first = start_worker(rabbitmq_url, queues="rag", extra_env=env)
+    first = start_worker(rabbitmq_url, queues="rag", extra_env=env, pool=pool)
     queued = run_manage("reindex", "--source", str(source.pk), "--json", env=first.env)
     assert queued.returncode == 0, queued.stderr
 
     indexed = Document.objects.filter(source=source, status=Document.Status.INDEXED)
-    wait_for(lambda: indexed.count() >= 3, 120, "the first documents to be indexed")
-    first.process.kill()  # SIGKILL: no goodbye, the running task's message is unacknowledged
-    first.process.wait()
+
+    def mid_task() -> set[int]:
+        flying = in_flight(first.log())
+        return indexed.count() >= 3 and len(flying) == 1 and flying
+
+    (killed_document,) = wait_for(mid_task, 180, "a task in the middle")
+    if pool == "solo":
+        first.process.kill()  # SIGKILL: no goodbye, the running task's message is unacked
+        first.process.wait()
+    else:
+        (child,) = first.pool_children()
+        os.kill(child, signal.SIGKILL)  # the pool process executing the task
+    log_at_kill = first.log()
     killed_at = indexed.count()
     assert killed_at < DOCUMENTS, "the batch finished before the kill: make pages bigger"
 
-    second = start_worker(rabbitmq_url, queues="rag", extra_env=env, purge=False)
-    wait_for(lambda: indexed.count() == DOCUMENTS, 300, "every document to be indexed")
-    second.stop()  # releases Qdrant's local folder for this process
+    workers = [first]
+    if pool == "solo":
+        workers.append(start_worker(rabbitmq_url, queues="rag", extra_env=env, purge=False))
+    wait_for(lambda: indexed.count() == DOCUMENTS, 420, "every document to be indexed")
+    for worker in workers:
+        worker.stop()  # releases Qdrant's local folder for this process
+    log = "".join(worker.log() for worker in workers)
 
+    # Executions: every document's ingest completed. Only the task in flight at the kill, and
+    # the one just before it if the kill beat its acknowledgement to the broker, run twice.
+    completed = Counter(int(doc_id) for doc_id, _ in INDEXED.findall(log))
+    started = Counter(int(doc_id) for doc_id in STARTED.findall(log))
+    ids = set(Document.objects.filter(source=source).values_list("pk", flat=True))
+    assert set(completed) == ids
+    done_before_kill = [int(doc_id) for doc_id, _ in INDEXED.findall(log_at_kill)]
+    around_the_kill = {killed_document, *done_before_kill[-1:]}
+    assert {doc for doc, n in started.items() if n > 1} <= around_the_kill, started
+    assert max(started.values()) <= 2 and sum(completed.values()) - DOCUMENTS <= 2, completed
+    if killed_document in in_flight(log_at_kill):
+        # The kill landed mid-task (it all but always does): the task came back and ran again.
+        assert started[killed_document] == 2, started
+        assert completed[killed_document] == 1, completed
+    if pool == "prefork":
+        assert "signal 9 (SIGKILL)" in log
+
+    # Side effects: one row per page, its counters matching what the index holds.
+    assert Document.objects.filter(source=source).count() == DOCUMENTS
     from qdrant_client import QdrantClient
 
     client = QdrantClient(path=str(worker_var / "qdrant"))
@@ -84,14 +142,14 @@ def test_sigkill_mid_batch_then_restart_indexes_everything_once(
         collection = collection_for(
             RagConfig(vector_store=VectorStoreConfig(url="", path=""), dense=dense_config())
         )
-        total = client.count(collection, exact=True).count
         expected = 0
         for doc in Document.objects.filter(source=source):
-            chunks = document_chunks(client, collection, str(doc.pk))
-            positions = [chunk["chunk_index"] for chunk in chunks]
-            assert positions == list(range(doc.chunk_count)), doc.url  # none missing, none twice
-            assert doc.chunk_count > 0
+            positions = [
+                chunk["chunk_index"] for chunk in document_chunks(client, collection, str(doc.pk))
+            ]
+            assert doc.chunk_count > 0 and doc.last_indexed_at is not None
+            assert positions == list(range(doc.chunk_count)), doc.url
             expected += doc.chunk_count
-        assert total == expected
+        assert client.count(collection, exact=True).count == expected
     finally:
         client.close()

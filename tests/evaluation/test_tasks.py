@@ -137,7 +137,6 @@ def test_the_run_after_a_crawl_waits_until_its_pages_are_indexed(questions, sour
 
 
 def test_crawling_sends_the_signal_when_a_run_ends(source, monkeypatch):
-    from backend.sources import crawling
 
     received = []
 
@@ -147,7 +146,7 @@ def test_crawling_sends_the_signal_when_a_run_ends(source, monkeypatch):
     crawl_ended.connect(receiver)
     try:
         crawl = CrawlRun.objects.create(source=source, status=CrawlRun.Status.RUNNING)
-        crawling._end(crawl, CrawlRun.Status.FINISHED, "done", "", complete=True)
+        run_end.end_run(crawl, CrawlRun.Status.FINISHED, "done", "", complete=True)
     finally:
         crawl_ended.disconnect(receiver)
     assert received == [(crawl.pk, "finished")]

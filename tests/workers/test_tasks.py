@@ -108,3 +108,17 @@ def test_embedded_beat_fires_the_schedule(monkeypatch):
     assert len(fired) == stopped_at  # stopped means stopped
     assert fired.count(Task.SCHEDULE_CRAWLS) >= 3
     assert fired.count(Task.DELETE_OLD_CHATS) == 1  # once at start, then daily
+    assert fired.count(Task.DAILY_MAINTENANCE) == 1
+    assert fired.count(Task.WATCH_CRAWLS) == 1  # every CRAWLER_WATCHDOG_INTERVAL (60 s)
+
+
+def test_the_watchdog_and_the_daily_maintenance_run_on_main(settings):
+    from workers.app import base_config
+    from workers.names import queue_of
+
+    settings.CRAWLER_WATCHDOG_INTERVAL = 7.0
+    schedule = {entry["task"]: entry for entry in base_config()["beat_schedule"].values()}
+    assert schedule[Task.WATCH_CRAWLS]["schedule"] == 7.0
+    assert schedule[Task.DAILY_MAINTENANCE]["schedule"] == 24 * 3600
+    for name in (Task.WATCH_CRAWLS, Task.DAILY_MAINTENANCE):
+        assert schedule[name]["options"]["queue"] == queue_of(name) == "main"

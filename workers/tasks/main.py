@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from backend.chat.services import delete_old_conversations
+from backend.documents.cleanup import prune_index
 from backend.ops.services import stamp_probe
-from backend.sources.services import fail_abandoned_runs, start_due_crawls
+from backend.sources.services import end_dead_runs, start_due_crawls
 from workers.app import app
 from workers.dispatch import enqueue
-from workers.names import QUEUE_TIME_LIMITS, Queue, Task, time_limits
+from workers.names import MAINTENANCE_TIME_LIMITS, Queue, Task, time_limits
 from workers.tasks._base import worker_name
 
 
@@ -23,15 +22,27 @@ def probe_main(self, probe_id: str) -> None:
 
 @app.task(name=Task.SCHEDULE_CRAWLS, **time_limits(Queue.MAIN))
 def schedule_crawls() -> int:
-    """Start the crawls whose schedule is due, and end runs whose task or worker was lost.
+    """Start the crawls whose schedule is due.
 
     Idempotent: a source with an active run is not started again, and a second tick finds
     nothing due."""
-    hard_limit = QUEUE_TIME_LIMITS[Queue.CRAWLER][1]
-    fail_abandoned_runs(
-        queued_for=timedelta(hours=2), silent_for=timedelta(seconds=hard_limit + 900)
-    )
     return start_due_crawls()
+
+
+@app.task(name=Task.WATCH_CRAWLS, **time_limits(Queue.MAIN))
+def watch_crawls() -> int:
+    """The crawl watchdog: end runs whose worker died (no heartbeat for
+    CRAWLER_WATCHDOG_TIMEOUT seconds) or whose task was lost, so the source can be crawled
+    again. Idempotent: an ended run is not touched again."""
+    return end_dead_runs()
+
+
+@app.task(name=Task.DAILY_MAINTENANCE, **MAINTENANCE_TIME_LIMITS)
+def daily_maintenance() -> dict:
+    """Remove what lost clean-up tasks left behind: chunks of deleted or gone documents and
+    page-store pages of deleted sources (``manage.py prune_index``). Idempotent: a second run
+    finds nothing to remove."""
+    return prune_index().as_dict()
 
 
 @app.task(name=Task.DELETE_OLD_CHATS, **time_limits(Queue.MAIN))

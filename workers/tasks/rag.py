@@ -7,6 +7,7 @@ import random
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from backend.documents.cleanup import purge_source
 from backend.documents.indexing import (
     TRANSIENT_ERRORS,
     delete_document,
@@ -16,6 +17,7 @@ from backend.documents.indexing import (
 )
 from backend.evaluation.services import execute_run, fail_run
 from backend.ops.services import stamp_probe
+from crawler.store import PageStoreError
 from workers.app import app
 from workers.names import Queue, Task, time_limits
 from workers.tasks._base import worker_name
@@ -62,7 +64,9 @@ def retry_or_fail(task, document_id: int, exc: BaseException) -> None:
     **time_limits(Queue.RAG),
 )
 def delete_document_task(document_id: int) -> None:
-    """Remove a gone document's chunks from the index. Idempotent: deleting twice is a no-op."""
+    """Remove a gone or deleted document's chunks from the index. Idempotent: deleting twice
+    is a no-op. Qdrant away: retried with backoff (the chat leaves deleted documents out
+    meanwhile, and the daily maintenance prunes what a lost task left)."""
     delete_document(document_id)
 
 
@@ -83,3 +87,18 @@ def evaluate_task(run_id: int) -> None:
             f"The run took longer than the time limit of {soft_limit} s. Evaluate fewer "
             "questions at a time, or run `manage.py evaluate`, which has no limit.",
         )
+
+
+@app.task(
+    name=Task.DELETE_SOURCE,
+    autoretry_for=(*TRANSIENT_ERRORS, PageStoreError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+    **time_limits(Queue.RAG),
+)
+def delete_source_task(source_id: int) -> None:
+    """Remove a deleted source's chunks from the index and its pages from the page store.
+    Idempotent: a second run finds nothing of the source; retried like delete_document."""
+    purge_source(source_id)

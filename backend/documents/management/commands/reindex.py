@@ -8,10 +8,13 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from backend.documents.cleanup import prune_index
+from backend.documents.management.commands.prune_index import open_vector_store
 from backend.documents.models import Document
 from backend.documents.services import reindex
-from backend.ops.embedded import acquire_embedded_stores
 from backend.ops.progress import ProgressBar
+from workers.dispatch import enqueue
+from workers.names import Task
 
 
 class Command(BaseCommand):
@@ -26,9 +29,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, source, failed, wait, as_json, timeout, **options):
         if settings.TASKS_EMBEDDED:
-            if not settings.QDRANT_URL:
-                acquire_embedded_stores()
             wait = True  # the in-process worker lives in this process: leaving would drop the work
+        # Indexing again must not keep chunks of deleted documents (nor bring them back).
+        if settings.TASKS_EMBEDDED or settings.QDRANT_URL:
+            open_vector_store()  # one sentence, not a traceback, while `make run` holds it
+            pruned = len(prune_index().orphaned_documents)
+        else:
+            # Workers with Qdrant local mode own its folder: the main worker prunes.
+            enqueue(Task.DAILY_MAINTENANCE)
+            pruned = None
         documents = Document.objects.all()
         if source:
             documents = documents.filter(source_id__in=source)
@@ -37,8 +46,10 @@ class Command(BaseCommand):
         ids = list(documents.exclude(status=Document.Status.GONE).values_list("pk", flat=True))
         queued = reindex(Document.objects.filter(pk__in=ids))
         if not as_json:
+            if pruned:
+                self.stderr.write(f"Removed the chunks of {pruned} deleted documents.")
             self.stderr.write(f"{queued} documents queued for indexing.")
-        counts = {"queued": queued}
+        counts = {"queued": queued, "pruned": pruned}
         if wait and queued:
             counts.update(self._wait(ids, timeout, quiet=as_json))
         if as_json:

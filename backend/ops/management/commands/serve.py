@@ -39,7 +39,11 @@ class Command(BaseCommand):
             from workers.inprocess import get_worker
 
             get_worker().start()
-            get_worker().start_beat()  # crawl schedules and chat retention
+            if embedded_vectors:  # the lock proves the runs left running have no owner
+                from backend.ops.recovery import recover_after_restart
+
+                recover_after_restart()
+            get_worker().start_beat()  # crawl schedules, the crawl watchdog, maintenance
         if workers == 1:
             from backend.chat.services import warm_up
 
