@@ -61,7 +61,7 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
             "retrieval_config": replace(config.retrieval, dense_weight=weight),
         }
     excluded: set[str] = set()
-    for _ in range(DEAD_DOCUMENT_ROUNDS):
+    for _round in range(DEAD_DOCUMENT_ROUNDS):
         hits = search(
             client,
             collection,

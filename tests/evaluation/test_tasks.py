@@ -137,6 +137,7 @@ def test_the_run_after_a_crawl_waits_until_its_pages_are_indexed(questions, sour
 
 
 def test_crawling_sends_the_signal_when_a_run_ends(source, monkeypatch):
+    from backend.sources import run_end
 
     received = []
 
