@@ -18,12 +18,13 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/venv
 
 WORKDIR /src
-# Only the project's metadata, not its code: with no package folders here, `.` installs just
-# the declared dependencies (pinned by constraints.txt; the same command as `make install`
-# and CI), and a code change reuses this layer. Parsing needs no torch and no CUDA.
-# The code runs from /app with its locale and template files; the empty `lotse` entry goes.
+# Only the project's metadata, not its code: with no package folders here, `.[mysql]`
+# installs just the declared dependencies with the production MySQL driver (pinned by
+# constraints.txt, as `make install` and CI), and a code change reuses this layer. Parsing
+# needs no torch and no CUDA. The code runs from /app with its locale and template files;
+# the empty `lotse` entry goes.
 COPY pyproject.toml constraints.txt README.md ./
-RUN pip install -c constraints.txt . \
+RUN pip install -c constraints.txt '.[mysql]' \
     && pip uninstall -y lotse
 
 

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from backend.settings.env import running_in_ci
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-CI = os.environ.get("CI", "").lower() == "true"
+# The settings read CI through the same helper: CI=1 means CI here and there.
+CI = running_in_ci()
 
 RABBITMQ_URL = os.environ.get("LOTSE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 REDIS_URL = os.environ.get("LOTSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -26,6 +29,15 @@ def require_tcp(name: str, host: str, port: int) -> None:
         if CI:
             pytest.fail(f"{message}; CI=true requires it")
         pytest.skip(message)
+
+
+def require(present: object, what: str, *, hint: str = "") -> None:
+    """Skip when ``what`` (a tool, a package) is missing; under CI that is a failure instead."""
+    if present:
+        return
+    if CI:
+        pytest.fail(f"{what} is missing; CI requires it{f' ({hint})' if hint else ''}")
+    pytest.skip(f"{what} is not installed")
 
 
 def require_shared_data(*parts: str) -> Path:
