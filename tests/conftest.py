@@ -50,6 +50,17 @@ def require_shared_data(*parts: str) -> Path:
     return path
 
 
+# Fixtures that reach a real server: a test using one is marked ``services`` (-m "not
+# services" runs the rest; MariaDB is the test database itself, so it marks nothing).
+SERVICE_FIXTURES = {"rabbitmq_url", "redis_url", "start_worker", "redis_available"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
+
+
 @pytest.fixture
 def rabbitmq_url() -> str:
     require_tcp("RabbitMQ", "127.0.0.1", 5672)

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CI, SHARED, require_shared_data
+# Nothing of Lotse's at import time: tests/rag/test_imports.py imports this module in a
+# subprocess and checks that parsing loads neither Django nor backend.
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 
 
 def shared_path(*parts: str) -> Path:
     """A path under ../shared; skipped in a clone without it, a failure under CI."""
-    if parts[:1] == ("data",):
-        return require_shared_data(*parts[1:])
+    from tests.conftest import CI
+
     path = SHARED.joinpath(*parts)
     if not path.exists():
         if CI:
