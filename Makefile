@@ -31,7 +31,8 @@ install-test: $(TEST_STAMP)
 # One line that says what to do when the Python or its venv module is missing.
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
-	  echo "Lotse needs Python 3.11 or newer, but $(PYTHON) is $$($(PYTHON) --version 2>&1 || echo 'not installed'): install a newer one and run make PYTHON=python3.11 (or newer)."; \
+	  found=$$(command -v $(PYTHON) >/dev/null && $(PYTHON) --version 2>&1 | head -n 1); \
+	  echo "Lotse needs Python 3.11 or newer, but $(PYTHON) is $${found:-not installed}: install a newer one and run make PYTHON=python3.11 (or newer)."; \
 	  exit 1; }
 	@$(PYTHON) -m venv $(VENV) >/dev/null 2>&1 || { rm -rf $(VENV); \
 	  echo "$(PYTHON) cannot create a virtualenv (its venv module is missing): on Debian or Ubuntu, sudo apt install python3-venv"; \
