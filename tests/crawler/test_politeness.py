@@ -49,7 +49,8 @@ def config_for(site: Site, name: str, **changes) -> CrawlConfig:
         run_id=f"run-{name}",
         start_urls=(site.base + "/",),
         allowed_networks=LOCAL,
-        request_timeout_s=5,
+        # generous: a request that times out under load would be retried and counted twice
+        request_timeout_s=30,
         time_limit_s=60,
         log_level="WARNING",
         politeness_redis_url=REDIS_URL,
