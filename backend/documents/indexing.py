@@ -74,6 +74,7 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
         _remove_chunks(doc)  # an unreadable new version must not leave the old one findable
         return mark_failed(doc, exc.reason)
     except EmbeddingRequestError as exc:
+        _remove_chunks(doc)  # as above: the new version cannot be indexed, the old one is stale
         return mark_failed(doc, f"The embedding service refused the request: {exc}")
     except Exception as exc:
         if is_transient(exc):
@@ -115,10 +116,21 @@ def mark_failed(doc: Document, reason: str) -> str:
     return Document.Status.FAILED
 
 
-def mark_failed_by_id(document_id: int, reason: str) -> None:
+def give_up(document_id: int, reason: str) -> None:
+    """After the last retry: the Document is failed with ``reason`` and its chunks leave the
+    index (they show a version that could not be indexed again). When removing them fails too
+    (Qdrant is what is away), the reason says they are still there."""
     doc = Document.objects.filter(pk=document_id).first()
-    if doc is not None:
-        mark_failed(doc, reason)
+    if doc is None:
+        return
+    try:
+        _remove_chunks(doc)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        logger.warning("document %s: its old chunks could not be removed: %s", doc.pk, exc)
+        reason += " Its old chunks could not be removed either; indexing it again removes them."
+    mark_failed(doc, reason)
 
 
 def delete_document(document_id: int) -> None:

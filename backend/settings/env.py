@@ -41,6 +41,16 @@ def envbool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use true or false.")
 
 
+def running_in_ci() -> bool:
+    """Whether this runs in CI (``CI`` set to a true value: true, 1, yes or on).
+
+    The one reader of ``CI``, for the test settings and the test fixtures alike: under CI the
+    tests use MariaDB and fail, instead of skipping, when a server or the shared data is
+    missing. A value that is not a boolean is an error, never quietly "not CI".
+    """
+    return envbool("CI", False)
+
+
 def envint(name: str, default: int, *, minimum: int | None = None) -> int:
     value = _raw(name)
     if value is None:
@@ -123,10 +133,26 @@ class DatabaseURL:
         return config
 
 
+def mysql_driver_installed() -> bool:
+    """Whether mysqlclient (the ``mysql`` extra) is importable."""
+    try:
+        import MySQLdb  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def parse_database_url(name: str, value: str) -> DatabaseURL:
     """``mysql://user:password@host:3306/dbname`` or ``sqlite:////absolute/path.sqlite3``."""
     parts = urlsplit(value)
     if parts.scheme in ("mysql", "mariadb"):
+        if not mysql_driver_installed():
+            # mysqlclient compiles, so the default install (SQLite) leaves it out
+            raise ImproperlyConfigured(
+                f"{name} is a {parts.scheme}:// URL, but the MySQL driver (mysqlclient) is not "
+                "installed: install Lotse's mysql extra with make install EXTRAS=mysql or "
+                "pip install -e '.[mysql]'."
+            )
         dbname = unquote(parts.path.lstrip("/"))
         if not dbname or not parts.hostname:
             raise ImproperlyConfigured(

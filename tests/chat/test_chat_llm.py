@@ -129,6 +129,31 @@ def test_follow_up_is_rewritten_by_the_model_before_searching(fake_llm):
     assert message.query == "Jahresbeitrag für Kinder"
 
 
+@pytest.mark.parametrize(
+    "failure", [Reply(mode="http500"), Reply(mode="slow", delay=4)], ids=["http500", "timeout"]
+)
+def test_a_failing_rewrite_still_gets_an_answer_searched_with_the_heuristic(fake_llm, failure):
+    fake_llm.queue(Reply("Erwachsene zahlen 120 Euro [1]."))
+    first = ask("Wie hoch ist der Jahresbeitrag?")
+    conversation_id = first.of("done")[0]["conversation_id"]
+
+    fake_llm.queue(failure, Reply("Kinder zahlen 60 Euro [1]."))
+    second = ask("und für Kinder?", conversation_id=conversation_id)
+
+    # the visitor notices nothing: no error, a cited answer
+    assert second.of("error") == []
+    assert second.text == "Kinder zahlen 60 Euro [1]."
+    (done,) = second.of("done")
+    assert done["outcome"] == "answered"
+    assert [s["url"] for s in second.of("sources")[0]] == ["https://verein.example/beitraege/"]
+    # one rewrite asked (not retried: the heuristic is good enough), then the answer
+    rewrite, answer = fake_llm.requests[1:]
+    assert not rewrite.get("stream") and answer["stream"] is True
+    # searched for the short follow-up together with the question before it
+    message = Message.objects.get(id=done["message_id"])
+    assert message.query == "Wie hoch ist der Jahresbeitrag? und für Kinder?"
+
+
 def assert_fallback(result, code: str, requests: int, fake_llm) -> Message:
     """The model failed before its first word: the passages are quoted instead, with one
     line saying so, and the message keeps the model's error code."""

@@ -33,6 +33,21 @@ def html(title: str, *links: str, extra: str = "") -> Answer:
     return Answer(body=body.encode(), headers={"Content-Type": "text/html; charset=utf-8"})
 
 
+def gathering(answer: Answer, parties: int, timeout_s: float = 30.0) -> Route:
+    """``answer``, once ``parties`` requests for it have arrived: whoever asks for it waits for
+    the others, so the crawls asking are all under way together afterwards."""
+    barrier = threading.Barrier(parties, timeout=timeout_s)
+
+    def route(_handler: Handler) -> Answer:
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            return Answer(503, b"the others never came", {"Content-Type": "text/plain"})
+        return answer
+
+    return route
+
+
 class Handler(BaseHTTPRequestHandler):
     server: Site
 
@@ -41,6 +56,7 @@ class Handler(BaseHTTPRequestHandler):
         site = self.server
         path = self.path
         with site.lock:
+            site.arrivals.append((time.time(), path))
             site.requests.append((path, dict(self.headers)))
         route = site.routes.get(path.split("?", 1)[0])
         if route is None:
@@ -56,6 +72,10 @@ class Handler(BaseHTTPRequestHandler):
             if self.headers.get("If-None-Match") == etag:
                 answer = Answer(304, b"", {})
                 headers = {"ETag": etag}
+        with site.lock:
+            # Noted before the answer goes out: the crawler can only act on the answer after
+            # this moment, so the request it sends next arrives later (no tolerance needed).
+            site.timings.append((started, time.monotonic(), path))
         self.send_response(answer.status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -65,8 +85,6 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(answer.body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the crawler hung up (size limit, cancellation)
-        with site.lock:
-            site.timings.append((started, time.monotonic(), path))
 
     def log_message(self, format: str, *args) -> None:
         pass
@@ -81,8 +99,11 @@ class Site(ThreadingHTTPServer):
         self.etags = etags
         self.lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, str]]] = []
-        # (start, end, path) per answered request, on this process's monotonic clock.
+        # (arrived, answered, path) per request, on time.monotonic (one clock for every
+        # process of the machine); answered is when the answer began to go out.
         self.timings: list[tuple[float, float, str]] = []
+        # (arrived, path) on the wall clock, as Redis's TIME (shared politeness) counts
+        self.arrivals: list[tuple[float, str]] = []
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property

@@ -119,9 +119,9 @@ def test_robots_crawl_delay_spaces_requests(store_config):
 def test_time_limit_stops_the_crawl(store_config):
     with Site(many_pages(30, delay_s=0.5)) as site:
         config = config_for(site, time_limit_s=2, concurrency_per_host=1)
-        started = time.monotonic()
         result, events = crawl(config, store_config)
-    assert time.monotonic() - started < 15
+    # 30 pages one at a time take 15 s at least: stopped by the limit, whatever the load
+    assert len([e for e in events if e["event"] == "url"]) < 30
     assert not result.complete
     assert result.finish_reason == "closespider_timeout"
     assert events[-1]["event"] == "finished"
@@ -138,9 +138,7 @@ def test_cancel_stops_the_child_cleanly(store_config):
 
     with Site(many_pages(30, delay_s=0.5)) as site:
         config = config_for(site, concurrency_per_host=1)
-        started = time.monotonic()
         result = run_crawl(config, store_config, on_event, cancel=cancel)
-    assert time.monotonic() - started < 15
     assert not result.complete
     assert result.finish_reason == "cancelled"
     assert events[-1]["event"] == "finished"  # Scrapy closed the spider, not a kill

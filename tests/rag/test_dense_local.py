@@ -10,15 +10,13 @@ vectors to its vectors was >= 0.9999999 for 21 German/English texts, the longest
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
 
 from rag.config import DenseConfig
 from rag.embeddings import build_dense_embedder
-
-CI = os.environ.get("CI", "").lower() == "true"
+from tests.conftest import require
 
 # first 8 dimensions of sentence-transformers' (normalised) embedding, rounded to 4 places
 REFERENCE = {
@@ -45,10 +43,7 @@ LONG_REFERENCE = [-0.0419, 0.0431, -0.0264, 0.0090, -0.0637, -0.0190, -0.0412, 0
 
 
 def _require(condition: bool, what: str) -> None:
-    if not condition:
-        if CI:
-            pytest.fail(f"{what} is missing; CI=true requires it (see the local-embeddings extra)")
-        pytest.skip(f"{what} is not installed")
+    require(condition, what, hint="see the local-embeddings extra")
 
 
 @pytest.fixture(scope="module")

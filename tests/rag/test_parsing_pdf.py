@@ -8,7 +8,8 @@ import pytest
 from rag.config import ParsingConfig
 from rag.errors import DocumentParseError, EmptyDocumentError, EncryptedDocumentError
 from rag.parsing import parse, parse_pdf
-from tests.rag.conftest import CI, make_pdf, make_scanned_pdf
+from tests.conftest import CI
+from tests.rag.conftest import make_pdf, make_scanned_pdf
 
 INTRO = (
     "Die Stadtbibliothek ist von Dienstag bis Samstag geöffnet. Der Bibliotheksausweis "

@@ -11,9 +11,9 @@ from backend.documents.cleanup import purge_source
 from backend.documents.indexing import (
     TRANSIENT_ERRORS,
     delete_document,
+    give_up,
     ingest_document,
     is_transient,
-    mark_failed_by_id,
 )
 from backend.evaluation.services import execute_run, fail_run
 from backend.ops.services import stamp_probe
@@ -47,11 +47,15 @@ def ingest_document_task(self, document_id: int, content_hash: str = "") -> None
 
 
 def retry_or_fail(task, document_id: int, exc: BaseException) -> None:
+    """Retry later, or (after RAG_MAX_RETRIES retries; at once in-process) give up: the
+    Document fails with the last error and its old chunks are removed."""
     if task.request.retries >= settings.RAG_MAX_RETRIES or task.request.is_eager:
-        mark_failed_by_id(document_id, f"Gave up after {task.request.retries + 1} tries: {exc}")
+        give_up(document_id, f"Gave up after {task.request.retries + 1} tries: {exc}")
         return
     countdown = min(600, 5 * 2**task.request.retries) * random.uniform(0.5, 1.5)
-    raise task.retry(exc=exc, countdown=countdown)
+    # Our bound, not Celery's default max_retries of 3 (past which retry() re-raises the error
+    # and the Document would never be marked failed).
+    raise task.retry(exc=exc, countdown=countdown, max_retries=settings.RAG_MAX_RETRIES)
 
 
 @app.task(
