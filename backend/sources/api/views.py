@@ -1,4 +1,5 @@
-"""Sources and crawl runs for integrators: staff session or API token (the REST default)."""
+"""Sources and crawl runs for integrators: API token or admin session, and the role's model
+permissions (``backend.ops.permissions.RolePermissions``, the REST default), as in the admin."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from backend.sources.services import CrawlAlreadyRunning, request_stop, start_cr
 class SourceViewSet(viewsets.ModelViewSet):
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
+    # as the admin's "Crawl now": changing the source
+    action_permissions = {"crawl": ["sources.change_source"]}
 
     @action(detail=True, methods=["post"])
     def crawl(self, request, pk=None):
@@ -35,6 +38,11 @@ class SourceViewSet(viewsets.ModelViewSet):
 
 class CrawlRunViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CrawlRunSerializer
+    # as the admin's "Stop" (changing the run) and its per-URL log
+    action_permissions = {
+        "stop": ["sources.change_crawlrun"],
+        "log": ["sources.view_crawlrun", "sources.view_crawllogentry"],
+    }
 
     def get_queryset(self):
         runs = CrawlRun.objects.select_related("source")
