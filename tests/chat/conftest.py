@@ -13,10 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 
-from backend.ops import stores
+from backend.ops import counters, stores
 from backend.ops.embedded import release_embedded_stores
 from tests.fake_openai import FakeOpenAI
 
@@ -120,9 +119,9 @@ def chat_settings():
         WEBSITE_HOST=["https://www.verein.example"],
         CHAT_CONTACT_HINT="info@verein.example",
     ):
-        cache.clear()
+        counters.local_counters.clear()
         yield
-        cache.clear()
+        counters.local_counters.clear()
 
 
 @pytest.fixture
