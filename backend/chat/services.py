@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend.chat.models import ChatTexts, Conversation, Feedback, Message
+from backend.chat.models import ChatTexts, Conversation, Message
 from backend.chat.retrieval import chunk_scores, find_passages, retrieve
 from backend.chat.selectors import recent_history
 from backend.sources.models import Source
@@ -468,21 +468,6 @@ async def collect_answer(events: AsyncIterator[ChatEvent]) -> dict:
         elif event.kind == "done":
             result.update(event.data)
     return result
-
-
-def record_feedback(
-    message_id: int, conversation_id: uuid.UUID, rating: int, comment: str = ""
-) -> Feedback:
-    """Thumbs up/down on an answer. The conversation id proves the visitor took part in it
-    (message ids are guessable, conversation ids are not)."""
-    message = Message.objects.filter(
-        id=message_id, conversation_id=conversation_id, role=Message.Role.ASSISTANT
-    ).first()
-    if message is None:
-        raise ChatError("unknown_message", _("This answer does not exist (any more)."), 404)
-    if rating not in (Feedback.Rating.UP, Feedback.Rating.DOWN):
-        raise ChatError("invalid_rating", _("The rating must be up or down."))
-    return Feedback.objects.create(message=message, rating=rating, comment=comment.strip())
 
 
 def delete_old_conversations(days: int | None = None, *, now=None) -> int:

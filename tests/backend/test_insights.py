@@ -60,9 +60,9 @@ def test_dashboard_numbers():
     exchange("Gibt es einen Parkplatz?", "unanswered")
     exchange("Parkplatz am Verein?", "unanswered")
     exchange("alt", "answered", days_ago=60)  # outside the window
-    answer = Message.objects.filter(outcome="answered").first()
-    Feedback.objects.create(message=answer, rating=Feedback.Rating.UP)
-    Feedback.objects.create(message=answer, rating=Feedback.Rating.DOWN)
+    first, second = Message.objects.filter(outcome="answered")[:2]
+    Feedback.objects.create(message=first, rating=Feedback.Rating.UP)
+    Feedback.objects.create(message=second, rating=Feedback.Rating.DOWN)
 
     data = dashboard(30)
     assert (data["questions"], data["answered"], data["unanswered"]) == (4, 2, 2)
