@@ -21,6 +21,7 @@ from backend.settings.env import (
     envurl,
     parse_database_url,
 )
+from crawler.netguard import parse_allowed as parse_allowed_networks
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -188,9 +189,14 @@ if EMBEDDING_PROVIDER == "local" and not Path(EMBEDDING_MODEL_DIR or "/nonexiste
     )
 
 # --- Crawler ---------------------------------------------------------------------------------
-# Hosts or networks (CIDR) the crawler may fetch although they are private, loopback or
-# link-local. Empty: none, so a source can never make Lotse fetch from inside its own network.
+# Networks (CIDR: every port) or host names (ports 80/443, or host:port) the crawler may
+# fetch although they are private; see crawler/netguard.py for the exact rules. Empty: none,
+# so a source can never make Lotse fetch from inside its own network.
 CRAWLER_ALLOWED_NETWORKS = envlist("CRAWLER_ALLOWED_NETWORKS")
+try:
+    parse_allowed_networks(CRAWLER_ALLOWED_NETWORKS)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"CRAWLER_ALLOWED_NETWORKS: {exc}.") from None
 CRAWLER_USER_AGENT = envstr(
     "CRAWLER_USER_AGENT", "LotseBot/0.1 (self-hosted site search; +https://github.com/lotse)"
 )

@@ -54,6 +54,7 @@ def test_server_urls_switch_every_adapter(tmp_path):
         ("CELERY_BROKER_URL", "rabbitmq:5672", "CELERY_BROKER_URL must start with amqp://"),
         ("LOTSE_HEALTH_TIMEOUT", "soon", "LOTSE_HEALTH_TIMEOUT='soon' is not a number"),
         ("FORWARDED_ALLOW_IPS", "*", "FORWARDED_ALLOW_IPS: '*' is not an IP address"),
+        ("CRAWLER_ALLOWED_NETWORKS", "10.0.0.5:8080", "CRAWLER_ALLOWED_NETWORKS: '10.0.0.5:8080'"),
         ("FORWARDED_ALLOW_IPS", "traefik", "FORWARDED_ALLOW_IPS: 'traefik' is not an IP address"),
     ],
 )
