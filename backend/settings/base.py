@@ -266,6 +266,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "backend.chat.api.schema.add_chat_paths",
+        "backend.sources.api.schema.add_error_responses",
     ],
 }
 
