@@ -22,7 +22,7 @@ from datetime import date, timedelta
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -273,6 +273,11 @@ def _open_turn(question, conversation_id, language, source_ids, client, origin):
             conversation.language = detected
             conversation.save(update_fields=["language"])
         Message.objects.create(conversation=conversation, role=Message.Role.USER, text=question)
+    # A request keeps its database connection until it ends, and a streamed answer takes as
+    # long as the model: 100 visitors would hold 100 MySQL connections (the server's default
+    # limit is 151) doing nothing. Give it back; storing the answer opens one again.
+    if connection.vendor != "sqlite":
+        connection.close()
     return config, conversation, history, searched, detected
 
 

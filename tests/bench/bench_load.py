@@ -90,14 +90,15 @@ def base_env(var_dir: Path, llm_url: str, **extra: str) -> dict[str, str]:
     }
 
 
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, str(REPO / "manage.py"), "serve", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, str(REPO / "manage.py"), "serve", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     for _ in range(300):
         if server.poll() is not None:
             raise SystemExit(f"manage.py serve on port {port} exited with {server.returncode}")
@@ -291,7 +292,8 @@ def run_setup(name, args, work, site_url, llm_url, questions) -> dict:
             envs.append(base_env(copy, llm_url, **extra))
         base_port = 19000 + os.getpid() % 500
         ports = [base_port + n for n in range(processes)]
-        servers = [start_server(e, p) for e, p in zip(envs, ports, strict=True)]
+        logs = [work / f"{name}-server-{n}.log" for n in range(processes)]
+        servers = [start_server(e, p, log) for e, p, log in zip(envs, ports, logs, strict=True)]
         bases = [f"http://127.0.0.1:{p}" for p in ports]
         try:
             asyncio.run(load(bases, questions[:5], min(5, args.visitors), 3, 0))  # warm-up
@@ -303,6 +305,10 @@ def run_setup(name, args, work, site_url, llm_url, questions) -> dict:
                 server.terminate()
                 server.wait(timeout=30)
         lost = lost_conversations(env, results, work)
+        for log in logs:  # what went wrong on the server, if anything did
+            errors = [line for line in log.read_text().splitlines() if " ERROR " in line]
+            if errors:
+                print(f"  {log.name}: {len(errors)} ERROR lines, first: {errors[0][:300]}")
         return summarise(name, processes, results, lost, elapsed)
     finally:
         if "DATABASE_URL" in extra:
@@ -328,6 +334,7 @@ def main() -> None:
         help="Redis for 'scaled' (rate-limit counters)",
     )
     parser.add_argument("--xquad", type=Path, default=REPO.parent / "shared/data/qa/xquad")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder and logs")
     args = parser.parse_args()  # fmt: skip
 
     work = Path(tempfile.mkdtemp(prefix="lotse-bench-load-"))
@@ -351,7 +358,10 @@ def main() -> None:
         llm.terminate()
         llm.wait(timeout=15)
         site.shutdown()
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"\nkept {work} (server logs, the var folders)")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
     print(
         f"\n{args.visitors} visitors for {args.duration:g} s each, think time ~{args.think:g} s, "
