@@ -176,7 +176,9 @@ async def load(bases: list[str], questions: list[str], visitors: int, duration: 
 
     results: list[dict] = []
     until = time.monotonic() + duration
-    limits = httpx.Limits(max_connections=visitors * 2)
+    # idle connections are dropped before uvicorn's 5 s keep-alive ends: reusing one it is
+    # closing at that moment is the client's race (a ReadError), not an error of Lotse
+    limits = httpx.Limits(max_connections=visitors * 2, keepalive_expiry=2.0)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         await asyncio.gather(
             *(visitor(client, bases, questions, n, until, think, results) for n in range(visitors))
