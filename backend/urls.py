@@ -10,3 +10,7 @@ urlpatterns = [
     path("api/", include("backend.chat.api.urls")),
     path("", include("backend.ops.urls")),
 ]
+
+# JSON under /api/, plain pages elsewhere (backend/ops/errors.py)
+handler404 = "backend.ops.errors.not_found"
+handler500 = "backend.ops.errors.server_error"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from crawler.patterns import PatternError, check_patterns
 
 DEFAULT_USER_AGENT = "LotseBot/0.1 (+https://github.com/lotse; self-hosted site search)"
 
@@ -108,11 +109,10 @@ class CrawlConfig:
                 if parts.scheme not in ("http", "https") or not parts.hostname:
                     raise CrawlConfigError(f"{name}: {url!r} is not an http(s) URL")
         for name in ("include_patterns", "exclude_patterns"):
-            for pattern in getattr(self, name):
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise CrawlConfigError(f"{name}: {pattern!r} is not a regex: {exc}") from exc
+            try:
+                check_patterns(getattr(self, name))
+            except PatternError as exc:
+                raise CrawlConfigError(f"{name}: not a usable pattern: {exc}") from exc
         positive = ("max_pages", "concurrency_per_host", "max_response_bytes", "time_limit_s")
         for name in positive:
             if getattr(self, name) <= 0:

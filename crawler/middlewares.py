@@ -25,7 +25,7 @@ from scrapy.exceptions import (
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
-from crawler.scope import InvalidURL, ScopeReason
+from crawler.scope import DEFAULT_PORTS, InvalidURL, ScopeReason
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -66,8 +66,12 @@ class NetGuardMiddleware(_SpiderState):
     """Refuse hosts that resolve to non-public addresses, on every request and redirect hop."""
 
     def process_request(self, request: Request) -> None:
-        host = urlparse_cached(request).hostname or ""
-        decision = self.site.netguard.check(host)
+        parts = urlparse_cached(request)
+        try:
+            port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+        except ValueError:  # a port that is not a number: no connection will be made
+            raise SkipRequest("refused_address: invalid port") from None
+        decision = self.site.netguard.check(parts.hostname or "", port)
         if not decision.allowed:
             raise SkipRequest(f"refused_address: {decision.reason}")
 

@@ -14,6 +14,13 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from crawler.config import CrawlConfig
 
+# re-exported: the backend validates editors' patterns with the engine that matches them
+from crawler.patterns import MAX_PATTERN_CHARS as MAX_PATTERN_CHARS
+from crawler.patterns import MAX_PATTERNS as MAX_PATTERNS
+from crawler.patterns import PatternError as PatternError
+from crawler.patterns import PatternSet
+from crawler.patterns import check_pattern as check_pattern
+
 # Parameters that only say where a visitor came from; they never change the page.
 TRACKING_PARAMS = frozenset(
     {
@@ -120,8 +127,8 @@ class Scope:
     """A source's scope with its patterns compiled once; build with ``Scope.from_config``."""
 
     domains: tuple[str, ...]
-    include: tuple[re.Pattern[str], ...]
-    exclude: tuple[re.Pattern[str], ...]
+    include: PatternSet
+    exclude: PatternSet
     max_depth: int
     keep_trailing_slash: bool = True
     strip_params: tuple[str, ...] = ()
@@ -131,8 +138,8 @@ class Scope:
     def from_config(cls, config: CrawlConfig) -> Scope:
         return cls(
             domains=config.effective_allowed_domains,
-            include=tuple(re.compile(p) for p in config.include_patterns),
-            exclude=tuple(re.compile(p) for p in config.exclude_patterns),
+            include=PatternSet(config.include_patterns),
+            exclude=PatternSet(config.exclude_patterns),
             max_depth=config.max_depth,
             keep_trailing_slash=config.keep_trailing_slash,
             strip_params=config.strip_query_params,
@@ -157,9 +164,9 @@ class Scope:
             return ScopeReason.NOT_HTTP
         if not host_matches(parts.hostname, self.domains):
             return ScopeReason.OUT_OF_SCOPE_DOMAIN
-        if any(p.search(url) for p in self.exclude):
+        if self.exclude.matches(url):
             return ScopeReason.EXCLUDED_PATTERN
-        if self.include and not any(p.search(url) for p in self.include):
+        if self.include and not self.include.matches(url):
             return ScopeReason.NOT_INCLUDED
         if depth > self.max_depth:
             return ScopeReason.TOO_DEEP

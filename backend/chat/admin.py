@@ -12,6 +12,17 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.chat.models import ChatTexts, Conversation, Feedback, Message
 
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+# (OWASP "CSV injection"): =HYPERLINK(...) leaks data, DDE runs commands.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A CSV cell a spreadsheet shows as text: visitors write the messages."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 class MessageInline(admin.TabularInline):
     model = Message
@@ -135,7 +146,8 @@ class ConversationAdmin(admin.ModelAdmin):
             for message in messages.select_related("conversation").iterator(chunk_size=500):
                 timings = message.timings or {}
                 yield writer.writerow(
-                    [
+                    spreadsheet_safe(cell)
+                    for cell in [
                         message.conversation_id,
                         message.conversation.created_at.isoformat(),
                         message.conversation.language,

@@ -76,6 +76,8 @@ class Message(models.Model):
 
 
 class Feedback(models.Model):
+    """A visitor's vote on one answer: at most one per answer, a second vote replaces it."""
+
     class Rating(models.IntegerChoices):
         UP = 1, _("Helpful")
         DOWN = -1, _("Not helpful")
@@ -89,6 +91,9 @@ class Feedback(models.Model):
         verbose_name = _("feedback")
         verbose_name_plural = _("feedback")
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["message"], name="chat_one_feedback_per_message")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_rating_display()}: {self.comment[:60]}"

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,7 +35,7 @@ from backend.chat.answering import (
     llm_client,
     ms_since,
 )
-from backend.chat.models import ChatTexts, Conversation, Feedback, Message
+from backend.chat.models import ChatTexts, Conversation, Message
 from backend.chat.retrieval import find_passages, retrieve, retrieved_log
 from backend.chat.selectors import recent_history
 from backend.sources.models import Source
@@ -234,6 +234,11 @@ def _open_turn(question, conversation_id, language, source_ids, client, origin):
             conversation.language = detected
             conversation.save(update_fields=["language"])
         Message.objects.create(conversation=conversation, role=Message.Role.USER, text=question)
+    # A request keeps its database connection until it ends, and a streamed answer takes as
+    # long as the model: 100 visitors would hold 100 MySQL connections (the server's default
+    # limit is 151) doing nothing. Give it back; storing the answer opens one again.
+    if connection.vendor != "sqlite":
+        connection.close()
     return config, conversation, history, searched, detected
 
 
@@ -338,34 +343,6 @@ async def collect_answer(events: AsyncIterator[ChatEvent]) -> dict:
         elif event.kind == "done":
             result.update(event.data)
     return result
-
-
-def record_feedback(
-    message_id: int, conversation_id: uuid.UUID, rating: int, comment: str = ""
-) -> Feedback:
-    """Thumbs up/down on an answer, with an optional comment; given again, it replaces the
-    earlier one. The conversation id proves the visitor took part in it (message ids are
-    guessable, conversation ids are not)."""
-    message = Message.objects.filter(
-        id=message_id, conversation_id=conversation_id, role=Message.Role.ASSISTANT
-    ).first()
-    if message is None:
-        raise ChatError("unknown_message", _("This answer does not exist (any more)."), 404)
-    if rating not in (Feedback.Rating.UP, Feedback.Rating.DOWN):
-        raise ChatError("invalid_rating", _("The rating must be up or down."))
-    # one feedback per answer: the widget sends thumbs-down first and the comment after it,
-    # and a visitor may change their mind; the last word counts, a comment is kept with its
-    # rating
-    comment = comment.strip()
-    with transaction.atomic():
-        given = Feedback.objects.select_for_update().filter(message=message).first()
-        if given is None:
-            return Feedback.objects.create(message=message, rating=rating, comment=comment)
-        if comment or given.rating != rating:
-            given.comment = comment
-        given.rating = rating
-        given.save(update_fields=["rating", "comment"])
-    return given
 
 
 def delete_old_conversations(days: int | None = None, *, now=None) -> int:

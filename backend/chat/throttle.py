@@ -1,8 +1,13 @@
-"""Per-visitor and per-conversation rate limits, counted in Django's cache.
+"""Per-visitor and per-conversation rate limits of the public chat.
 
-With REDIS_URL the counters live in Redis and hold across web processes; otherwise in the
-process's local memory (the embedded default runs one process anyway). Fixed one-minute
-windows: simple, and a visitor who hits the limit waits at most a minute.
+The counters are atomic (``backend.ops.counters``): in Redis with ``REDIS_URL``, shared by
+every web process; otherwise in the process's memory (the embedded default runs one process).
+Fixed one-minute windows: simple, and a visitor who hits the limit waits at most a minute.
+
+When Redis is down the chat **fails open**: the question goes through and a warning is logged
+(at most once a minute). A public help chat that stops answering because its counter store is
+away hurts every visitor; a short outage lets a flood through that the language model's own
+limits and the operator's alert on ``/readyz`` (Redis check) bound.
 """
 
 from __future__ import annotations
@@ -11,11 +16,13 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+
+from backend.ops import counters
 
 logger = logging.getLogger(__name__)
 
 WINDOW_S = 60
+_last_outage_warning = 0.0
 
 
 class RateLimited(Exception):
@@ -25,34 +32,35 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-async def _hit(key: str, limit: int, now: float) -> int | None:
+def _warn_outage() -> None:
+    global _last_outage_warning
+    if time.monotonic() - _last_outage_warning >= 60:
+        _last_outage_warning = time.monotonic()
+        logger.warning("chat rate limit: counter store unavailable, letting requests through")
+
+
+async def _hit(key: str, limit: int) -> int | None:
     """Count one request; the seconds to wait when over ``limit``, else None."""
-    window = int(now // WINDOW_S)
-    full_key = f"chat-rate:{key}:{window}"
     try:
-        # add() only sets a missing key, so concurrent first requests do not reset the count
-        await cache.aadd(full_key, 0, timeout=WINDOW_S * 2)
-        count = await cache.aincr(full_key)
-    except Exception:
-        # a cache outage must not take the chat down: log it and let the request through
-        logger.warning("chat rate limit: cache unavailable", exc_info=True)
+        count = await counters.ahit(f"chat:{key}", WINDOW_S)
+    except counters.CounterUnavailable:
+        _warn_outage()
         return None
-    if count > limit:
-        return max(1, int((window + 1) * WINDOW_S - now))
+    if count.value > limit:
+        return count.reset_in
     return None
 
 
 async def check_rate_limits(client: str, conversation_id: str | None) -> None:
     """Raise :class:`RateLimited` when the visitor or the conversation asks too often."""
-    now = time.time()
     per_ip = settings.CHAT_RATE_LIMIT_PER_IP
     if per_ip and client:
-        wait = await _hit(f"ip:{client}", per_ip, now)
+        wait = await _hit(f"ip:{client}", per_ip)
         if wait is not None:
             raise RateLimited("client", wait)
     per_conversation = settings.CHAT_RATE_LIMIT_PER_CONVERSATION
     if per_conversation and conversation_id:
-        wait = await _hit(f"conversation:{conversation_id}", per_conversation, now)
+        wait = await _hit(f"conversation:{conversation_id}", per_conversation)
         if wait is not None:
             raise RateLimited("conversation", wait)
 
@@ -61,4 +69,4 @@ async def count_new_conversation(conversation_id: str) -> None:
     """A conversation's first question counts against its limit too (it had no id yet)."""
     limit = settings.CHAT_RATE_LIMIT_PER_CONVERSATION
     if limit:
-        await _hit(f"conversation:{conversation_id}", limit, time.time())
+        await _hit(f"conversation:{conversation_id}", limit)

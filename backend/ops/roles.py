@@ -1,7 +1,12 @@
-"""The two roles of the admin, as Django groups: editors and administrators.
+"""The roles of the admin and the API, as Django groups: viewers, editors and administrators.
 
-Editors manage sources and crawls, re-index documents, read conversations, keep the test
-questions and run evaluations; administrators may do everything (users, tokens, settings).
+Viewers read what editors work with (sources, crawl runs and their logs, documents,
+conversations and feedback, chat texts) and change nothing. Editors manage sources and crawls,
+re-index documents, read conversations, edit the chat texts, keep the test questions and run
+evaluations. Administrators may do everything (users, tokens, settings). A staff user in no group sees nothing in the admin and
+gets 403 from every API endpoint: both check the same model permissions
+(``backend.ops.permissions``).
+
 ``ensure_roles`` runs after every ``migrate`` and as ``manage.py setup_roles``; it only adds
 what is missing, so running it again changes nothing.
 """
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 
+VIEWERS = "Viewers"
 EDITORS = "Editors"
 ADMINISTRATORS = "Administrators"
 
@@ -32,24 +38,35 @@ EDITOR_PERMISSIONS = {
     },
 }
 
+# The same models, to look at only.
+VIEWER_PERMISSIONS = {
+    app: {model: ("view",) for model in models} for app, models in EDITOR_PERMISSIONS.items()
+}
+
+
+def _permissions(wanted_by_app: dict[str, dict[str, tuple[str, ...]]]) -> list[Permission]:
+    wanted = Permission.objects.none()
+    for app_label, models in wanted_by_app.items():
+        codenames = [f"{action}_{model}" for model, actions in models.items() for action in actions]
+        wanted |= Permission.objects.filter(
+            content_type__app_label=app_label, codename__in=codenames
+        )
+    return list(wanted)
+
 
 def editor_permissions() -> list[Permission]:
-    wanted = [
-        f"{action}_{model}"
-        for models in EDITOR_PERMISSIONS.values()
-        for model, actions in models.items()
-        for action in actions
-    ]
-    return list(
-        Permission.objects.filter(
-            content_type__app_label__in=EDITOR_PERMISSIONS, codename__in=wanted
-        )
-    )
+    return _permissions(EDITOR_PERMISSIONS)
 
 
-def ensure_roles() -> tuple[Group, Group]:
+def viewer_permissions() -> list[Permission]:
+    return _permissions(VIEWER_PERMISSIONS)
+
+
+def ensure_roles() -> tuple[Group, Group, Group]:
+    viewers, _ = Group.objects.get_or_create(name=VIEWERS)
+    viewers.permissions.add(*viewer_permissions())
     editors, _ = Group.objects.get_or_create(name=EDITORS)
     editors.permissions.add(*editor_permissions())
     administrators, _ = Group.objects.get_or_create(name=ADMINISTRATORS)
     administrators.permissions.add(*Permission.objects.all())
-    return editors, administrators
+    return viewers, editors, administrators

@@ -21,6 +21,7 @@ from backend.settings.env import (
     envurl,
     parse_database_url,
 )
+from crawler.netguard import parse_allowed as parse_allowed_networks
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -52,6 +53,8 @@ WEBSITE_HOST = envlist("WEBSITE_HOST")
 ALLOWED_HOSTS = [CHATBOT_HOST, *envlist("ALLOWED_HOSTS")]
 
 INSTALLED_APPS = [
+    # first: its createsuperuser (password rules with --noinput too) wins over auth's
+    "backend.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -202,9 +205,14 @@ if EMBEDDING_PROVIDER == "local" and not Path(EMBEDDING_MODEL_DIR or "/nonexiste
     )
 
 # --- Crawler ---------------------------------------------------------------------------------
-# Hosts or networks (CIDR) the crawler may fetch although they are private, loopback or
-# link-local. Empty: none, so a source can never make Lotse fetch from inside its own network.
+# Networks (CIDR: every port) or host names (ports 80/443, or host:port) the crawler may
+# fetch although they are private; see crawler/netguard.py for the exact rules. Empty: none,
+# so a source can never make Lotse fetch from inside its own network.
 CRAWLER_ALLOWED_NETWORKS = envlist("CRAWLER_ALLOWED_NETWORKS")
+try:
+    parse_allowed_networks(CRAWLER_ALLOWED_NETWORKS)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"CRAWLER_ALLOWED_NETWORKS: {exc}.") from None
 CRAWLER_USER_AGENT = envstr(
     "CRAWLER_USER_AGENT", "LotseBot/0.1 (self-hosted site search; +https://github.com/lotse)"
 )
@@ -266,7 +274,8 @@ CHAT_CONTACT_HINT = envstr("CHAT_CONTACT_HINT", "")
 # System prompts by language, {"de": "...", "en": "..."}; a missing one uses the default in
 # rag/answer/prompt.py. Set in a settings module, not the environment (an admin editor is next).
 CHAT_SYSTEM_PROMPTS: dict[str, str] = {}
-# Questions per minute per visitor (anonymised IP) and per conversation; 0 switches off.
+# Questions per minute per visitor (anonymised IP) and per conversation; 0 switches off. The
+# counters (backend.ops.counters) are atomic, in Redis when REDIS_URL is set, else in-process.
 CHAT_RATE_LIMIT_PER_IP = envint("CHAT_RATE_LIMIT_PER_IP", 20, minimum=0)
 CHAT_RATE_LIMIT_PER_CONVERSATION = envint("CHAT_RATE_LIMIT_PER_CONVERSATION", 10, minimum=0)
 # Conversations older than this many days are deleted (`manage.py delete_old_chats`); 0 keeps.
@@ -276,7 +285,7 @@ CHAT_RETENTION_DAYS = envint("CHAT_RETENTION_DAYS", 90, minimum=0)
 # Run the active test questions after every crawl that changed the index.
 EVALUATE_AFTER_CRAWL = envbool("EVALUATE_AFTER_CRAWL", True)
 
-# Rate-limit counters: shared through Redis when there is one, else per process.
+# Django's cache, shared through Redis when there is one (rate limits do not use it).
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -303,8 +312,12 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "backend.chat.api.schema.add_chat_paths",
+        "backend.sources.api.schema.add_error_responses",
     ],
 }
+
+# --- Proxies, passwords, sign-in lockout ----------------------------------------------------
+from backend.settings.security import *  # noqa: E402, F403
 
 # --- Health checks ---------------------------------------------------------------------------
 # Every /readyz probe gives up after this many seconds, so the endpoint never hangs.
@@ -325,13 +338,15 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(envstr("LOTSE_STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 WHITENOISE_USE_FINDERS = True
 
-# --- REST framework: everything needs a staff session or a token unless a view says otherwise
+# --- REST framework: every view needs a role's model permission unless it says otherwise ------
 REST_FRAMEWORK = {
+    # the token first: a request without credentials gets 401 with WWW-Authenticate: Token
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "backend.accounts.lockout.LockoutTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # the admin's check: active staff user with the model permission (backend.ops.permissions)
+    "DEFAULT_PERMISSION_CLASSES": ["backend.ops.permissions.RolePermissions"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -119,7 +119,12 @@ class DatabaseURL:
             "PASSWORD": self.password,
             "HOST": self.host,
             "PORT": self.port,
-            "CONN_MAX_AGE": 60,
+            # No persistent connections: under ASGI every request runs its database work in a
+            # thread of its own, so a kept connection is never reused but stays open, and 50
+            # streaming chats per process exhausted MySQL's 151 connections (Django's docs:
+            # "When using ASGI, persistent connections should be disabled"). Celery's Django
+            # fixup then closes a worker's connection after each task.
+            "CONN_MAX_AGE": 0,
             "CONN_HEALTH_CHECKS": True,
         }
         if self.engine == "django.db.backends.mysql":

@@ -1,8 +1,9 @@
 """Production: DJANGO_SETTINGS_MODULE=backend.settings.prod behind Traefik (TLS).
 
-Traefik terminates TLS and forwards plain HTTP with ``X-Forwarded-Proto: https``; Django trusts
-that header (only Traefik can reach the backend in the compose network) and serves HTTPS-only
-cookies, HSTS and absolute ``https://`` URLs.
+Traefik terminates TLS and forwards plain HTTP with ``X-Forwarded-Proto: https``. uvicorn
+applies that header (and ``X-Forwarded-For``) only for requests from ``FORWARDED_ALLOW_IPS``
+(Traefik's network in docker-compose.prod.yml), so Django sees ``https`` exactly when the
+proxy says so; it serves HTTPS-only cookies, HSTS and absolute ``https://`` URLs.
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -39,7 +40,8 @@ ALLOWED_HOSTS = [*ALLOWED_HOSTS, "127.0.0.1", "localhost"]
 CSRF_TRUSTED_ORIGINS = [f"https://{CHATBOT_HOST}"]
 
 # --- HTTPS behind Traefik ---------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: Django would read X-Forwarded-Proto from anyone; uvicorn sets
+# the scheme from it for the trusted proxies only (serve's forwarded_allow_ips).
 SECURE_SSL_REDIRECT = True
 # Probes and the Prometheus scraper may ask over plain HTTP inside the compose network.
 SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import re
+import math
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from crawler.scope import MAX_PATTERN_CHARS, MAX_PATTERNS, PatternError, check_pattern
 
 
 def lines(text: str) -> list[str]:
@@ -26,15 +28,45 @@ def validate_url_lines(text: str) -> None:
 
 
 def validate_pattern_lines(text: str) -> None:
-    for line in lines(text):
-        try:
-            re.compile(line)
-        except re.error as exc:
+    """Every line a pattern the crawler can search in linear time (RE2, crawler.patterns)."""
+    patterns = lines(text)
+    if len(patterns) > MAX_PATTERNS:
+        raise ValidationError(
+            _("At most %(limit)d patterns."),
+            code="too_many_patterns",
+            params={"limit": MAX_PATTERNS},
+        )
+    for line in patterns:
+        if len(line) > MAX_PATTERN_CHARS:
             raise ValidationError(
-                _("%(line)s is not a valid regular expression: %(error)s"),
+                _("A pattern may have at most %(limit)d characters."),
+                code="pattern_too_long",
+                params={"limit": MAX_PATTERN_CHARS},
+            )
+        try:
+            check_pattern(line)
+        except PatternError as exc:
+            raise ValidationError(
+                _(
+                    "%(line)s is not a usable regular expression: %(error)s. Look-ahead, "
+                    "look-behind and back-references are not supported."
+                ),
                 code="invalid_pattern",
                 params={"line": line, "error": exc},
             ) from None
+
+
+def validate_finite(value: float) -> None:
+    if not math.isfinite(value):
+        raise ValidationError(_("Enter a number."), code="invalid")
+
+
+# Sane bounds for what an editor (admin) or integrator (API) sets on a source: a crawl that
+# asks a site too often, forever, or waits a day between requests helps nobody.
+MAX_DEPTH = 100
+MAX_PAGES = 1_000_000
+MAX_CONCURRENCY_PER_HOST = 16
+MAX_DOWNLOAD_DELAY_S = 60.0
 
 
 class Source(models.Model):
@@ -85,10 +117,16 @@ class Source(models.Model):
         help_text=_("Regular expressions, one per line. Matching URLs are never fetched."),
     )
     max_depth = models.PositiveIntegerField(
-        _("maximum link depth"), default=10, help_text=_("Links followed from a start URL.")
+        _("maximum link depth"),
+        default=10,
+        validators=[MaxValueValidator(MAX_DEPTH)],
+        help_text=_("Links followed from a start URL."),
     )
     max_pages = models.PositiveIntegerField(
-        _("maximum pages"), default=5000, help_text=_("The crawl stops after this many fetches.")
+        _("maximum pages"),
+        default=5000,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PAGES)],
+        help_text=_("The crawl stops after this many fetches."),
     )
     follow_pdfs = models.BooleanField(_("index linked PDFs"), default=True)
     trust_sitemap_lastmod = models.BooleanField(
@@ -122,11 +160,18 @@ class Source(models.Model):
         _("schedule"), max_length=20, choices=Schedule.choices, default=Schedule.MANUAL
     )
     concurrency_per_host = models.PositiveSmallIntegerField(
-        _("parallel requests per host"), default=2
+        _("parallel requests per host"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CONCURRENCY_PER_HOST)],
     )
     download_delay = models.FloatField(
         _("delay between requests (seconds)"),
         default=0.5,
+        validators=[
+            validate_finite,
+            MinValueValidator(0.0),
+            MaxValueValidator(MAX_DOWNLOAD_DELAY_S),
+        ],
         help_text=_("A Crawl-delay in robots.txt wins if it is longer."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -185,9 +185,10 @@ def explain_url(source: Source, url: str) -> dict:
             "document": None,
         }
     reason = scope.check(normalised, depth=0).value
-    host = urlsplit(normalised).hostname or ""
+    parts = urlsplit(normalised)
+    host = parts.hostname or ""
     guard = netguard.NetGuard(config.allowed_networks, resolver=netguard.resolve_host)
-    decision = guard.check(host) if host else None
+    decision = guard.check(host, parts.port) if host else None
     network_ok = bool(decision and decision.allowed)
     document = Document.objects.filter(source=source, url_hash=url_key(normalised)).first()
     return {

@@ -57,7 +57,7 @@ def test_source_rejects_bad_urls_and_patterns(admin_client, db):
     assert response.status_code == 200
     errors = str(response.context["adminform"].form.errors)
     assert "is not an http(s) URL" in errors
-    assert "is not a valid regular expression" in errors
+    assert "is not a usable regular expression" in errors
     assert not Source.objects.exists()
 
 

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.urls import reverse
 
-from backend.ops.roles import ADMINISTRATORS, EDITORS
+from backend.ops.roles import ADMINISTRATORS, EDITORS, VIEWERS
 from backend.sources.models import CrawlRun, Source
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +40,9 @@ def test_migrate_created_both_roles_and_setup_roles_is_idempotent(capsys):
     call_command("setup_roles")
     assert set(editors.permissions.values_list("codename", flat=True)) == before
     assert Group.objects.get(name=ADMINISTRATORS).permissions.filter(codename="add_user").exists()
+    viewers = set(Group.objects.get(name=VIEWERS).permissions.values_list("codename", flat=True))
+    assert {"view_source", "view_crawlrun", "view_crawllogentry", "view_conversation"} <= viewers
+    assert all(codename.startswith("view_") for codename in viewers)
 
 
 @pytest.mark.parametrize(

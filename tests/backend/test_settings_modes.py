@@ -53,6 +53,9 @@ def test_server_urls_switch_every_adapter(tmp_path):
         ("DATABASE_URL", "postgres://x@y/z", "DATABASE_URL must start with mysql://"),
         ("CELERY_BROKER_URL", "rabbitmq:5672", "CELERY_BROKER_URL must start with amqp://"),
         ("LOTSE_HEALTH_TIMEOUT", "soon", "LOTSE_HEALTH_TIMEOUT='soon' is not a number"),
+        ("FORWARDED_ALLOW_IPS", "*", "FORWARDED_ALLOW_IPS: '*' is not an IP address"),
+        ("CRAWLER_ALLOWED_NETWORKS", "10.0.0.5:8080", "CRAWLER_ALLOWED_NETWORKS: '10.0.0.5:8080'"),
+        ("FORWARDED_ALLOW_IPS", "traefik", "FORWARDED_ALLOW_IPS: 'traefik' is not an IP address"),
     ],
 )
 def test_bad_variable_is_one_line(tmp_path, variable, value, expected):
@@ -63,6 +66,20 @@ def test_bad_variable_is_one_line(tmp_path, variable, value, expected):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("lotse: configuration error: ")
     assert expected in lines[0]
+
+
+SHOW_DEBUG = (
+    "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'backend.settings.dev'); "
+    "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+)
+
+
+def test_the_embedded_default_runs_without_debug_pages(tmp_path):
+    env = clean_env(LOTSE_VAR_DIR=str(tmp_path / "var"))
+    assert run_python(SHOW_DEBUG, env=env).stdout.strip() == "False"
+    # a developer asks for them
+    env["DEBUG"] = "true"
+    assert run_python(SHOW_DEBUG, env=env).stdout.strip() == "True"
 
 
 def test_unreachable_database_is_one_line(tmp_path):

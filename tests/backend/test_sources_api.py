@@ -1,10 +1,11 @@
-"""The sources/runs API: staff or token only; start, refuse a second, stop, read the log."""
+"""The sources/runs API: an editor's token; start, refuse a second, stop, read the log."""
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from backend.ops.roles import EDITORS
 from backend.sources.models import CrawlLogEntry, CrawlRun, Source
 
 pytestmark = pytest.mark.django_db
@@ -18,6 +19,7 @@ def source():
 @pytest.fixture
 def staff_api():
     user = User.objects.create_user("editor", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=EDITORS))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
@@ -32,7 +34,9 @@ def no_dispatch(monkeypatch):
 
 @pytest.mark.parametrize("path", ["/api/v1/sources/", "/api/v1/runs/"])
 def test_anonymous_and_non_staff_are_refused(path):
-    assert APIClient().get(path).status_code in (401, 403)
+    anonymous = APIClient().get(path)
+    assert anonymous.status_code == 401
+    assert anonymous["WWW-Authenticate"] == "Token"
     user = User.objects.create_user("visitor", password="pw")
     client = APIClient()
     client.force_authenticate(user)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import socket
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 
-from backend.ops import stores
+from backend.ops import counters, stores
 from backend.ops.embedded import release_embedded_stores
 from tests.fake_openai import FakeOpenAI
 
@@ -125,9 +127,9 @@ def chat_settings():
         WEBSITE_HOST=["https://www.verein.example"],
         CHAT_CONTACT_HINT="info@verein.example",
     ):
-        cache.clear()
+        counters.local_counters.clear()
         yield
-        cache.clear()
+        counters.local_counters.clear()
 
 
 @pytest.fixture
@@ -147,6 +149,30 @@ def fake_llm():
             OPENAI_API_KEY="test-key", OPENAI_BASE_URL=fake.base_url, CHAT_LLM_TIMEOUT=2.0
         ):
             yield fake
+
+
+@pytest.fixture
+def live_url():
+    """Lotse's ASGI app served by uvicorn in a thread of the test process (its database)."""
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        "backend.asgi:application", lifespan="off", log_level="warning", access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    host, port = sock.getsockname()
+    yield f"http://{host}:{port}"
+    server.should_exit = True
+    thread.join(10)
+    sock.close()
 
 
 @dataclass

@@ -140,6 +140,37 @@ def test_follow_up_in_the_same_conversation_uses_history():
         (b"\x89PNG\r\n\x1a\n\x00\x00binary", 400, "invalid_json"),
         (b"[1, 2]", 400, "invalid_json"),
         (b"{not json", 400, "invalid_json"),
+        # hostile bodies: nesting past the recursion limit, an integer past the digit limit
+        (b'{"message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400, "invalid_json"),
+        (b"[" * 100_000, 400, "invalid_json"),
+        (b'{"message": "Hallo", "sources": [' + b"9" * 5000 + b"]}", 400, "invalid_json"),
+        (
+            b'{"message": "Hallo", "sources": [[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]}',
+            400,
+            "invalid_json",
+        ),
+        (b'{"message": "\xff\xfe kaputt"}', 400, "invalid_json"),
+        ('{"message": "Hallo ä"}'.encode("latin-1"), 400, "invalid_json"),
+        (b"\xef\xbb\xbf{}", 400, "invalid_json"),
+        (b'{"message": NaN}', 400, "invalid_json"),
+        (b'{"message": "Hallo", "sources": [Infinity]}', 400, "invalid_json"),
+        (b"", 400, "invalid_json"),
+        (b"null", 400, "invalid_json"),
+        (b'"Hallo"', 400, "invalid_json"),
+        (b"42", 400, "invalid_json"),
+        # wrong types
+        ({"message": 42}, 400, "invalid_message"),
+        ({"message": ["Hallo"]}, 400, "invalid_message"),
+        ({"message": {"text": "Hallo"}}, 400, "invalid_message"),
+        ({"message": None}, 400, "invalid_request"),
+        ({"message": "Hallo", "stream": "vielleicht"}, 400, "invalid_request"),
+        ({"message": "Hallo", "sources": "1"}, 400, "invalid_request"),
+        ({"message": "Hallo", "sources": [-1]}, 400, "invalid_request"),
+        ({"message": "Hallo", "sources": [2**70]}, 400, "invalid_request"),
+        ({"message": "Hallo", "sources": [{"id": 1}]}, 400, "invalid_request"),
+        ({"message": "Hallo", "conversation_id": 2**200}, 400, "invalid_request"),
+        ({"message": "Hallo", "conversation_id": ["x"]}, 400, "invalid_request"),
+        ({"message": "Hallo", "language": ["de"]}, 400, "invalid_request"),
     ],
 )
 def test_bad_input_gets_a_clear_json_error(body, status, code):
@@ -235,12 +266,12 @@ def test_thumbs_down_then_a_comment_is_one_feedback():
     body = {"conversation_id": answer["conversation_id"], "rating": "down"}
     assert run(asgi_request(path, body, headers=ORIGIN)).status == 201
     assert (
-        run(asgi_request(path, {**body, "comment": "Namen fehlen"}, headers=ORIGIN)).status == 201
+        run(asgi_request(path, {**body, "comment": "Namen fehlen"}, headers=ORIGIN)).status == 200
     )
     feedback = Feedback.objects.get()
     assert (feedback.rating, feedback.comment) == (Feedback.Rating.DOWN, "Namen fehlen")
     # changing one's mind replaces the rating, and the comment that belonged to it
-    assert run(asgi_request(path, {**body, "rating": "up"}, headers=ORIGIN)).status == 201
+    assert run(asgi_request(path, {**body, "rating": "up"}, headers=ORIGIN)).status == 200
     assert Feedback.objects.values_list("rating", "comment").get() == (Feedback.Rating.UP, "")
 
 
@@ -250,6 +281,53 @@ def test_a_refused_origin_can_read_the_refusal_of_the_config_only():
     assert (config.status, config.json["code"]) == (403, "origin_not_allowed")
     assert config.headers["access-control-allow-origin"] == "https://evil.example"
     assert set(config.json) == {"code", "message"}
+
+
+def test_a_second_vote_on_an_answer_replaces_the_first():
+    answer = ask("Wie hoch ist der Jahresbeitrag?", stream=False).json
+    path = f"/api/v1/chat/messages/{answer['message_id']}/feedback/"
+    body = {"conversation_id": answer["conversation_id"], "rating": "down"}
+    assert run(asgi_request(path, body)).status == 201
+    again = run(asgi_request(path, {**body, "rating": "up", "comment": "doch gut"}))
+    assert (again.status, again.json["rating"]) == (200, "up")
+    for _ in range(5):
+        assert run(asgi_request(path, body)).status == 200
+    feedback = Feedback.objects.get()  # one vote, the latest
+    assert (feedback.rating, feedback.comment) == (Feedback.Rating.DOWN, "")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,
+        b'{"conversation_id": "x", "rating": "up", "comment": '
+        + b"[" * 50_000
+        + b"]" * 50_000
+        + b"}",
+        b'{"conversation_id": ' + b"1" * 5000 + b', "rating": "up"}',
+        b"\xff\xfe",
+        b'{"rating": ["up"], "conversation_id": {"a": 1}, "comment": 5}',
+        b'{"rating": "up", "conversation_id": "%s", "comment": "\\ud800"}',
+        b'{"rating": "up", "conversation_id": "%s", "comment": "nul \\u0000"}',
+    ],
+)
+def test_feedback_answers_400_to_every_malformed_body(body):
+    answer = ask("Wie hoch ist der Jahresbeitrag?", stream=False).json
+    if b"%s" in body:
+        body = body.replace(b"%s", answer["conversation_id"].encode())
+    path = f"/api/v1/chat/messages/{answer['message_id']}/feedback/"
+    result = run(asgi_request(path, body))
+    assert result.status == 400
+    assert result.json["code"] in ("invalid_json", "invalid_request")
+    assert not Feedback.objects.exists()
+
+
+@pytest.mark.parametrize("message_id", ["0", str(2**63), "9" * 30, "9" * 5000])
+def test_feedback_on_impossible_message_ids_is_404(message_id):
+    answer = ask("Wie hoch ist der Jahresbeitrag?", stream=False).json
+    body = {"conversation_id": answer["conversation_id"], "rating": "up"}
+    result = run(asgi_request(f"/api/v1/chat/messages/{message_id}/feedback/", body))
+    assert result.status == 404
 
 
 @pytest.mark.parametrize(

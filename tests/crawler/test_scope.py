@@ -101,6 +101,7 @@ def test_config_round_trips_through_json():
         ({"start_urls": ["file:///etc/passwd"]}, "start_urls"),
         ({"start_urls": [], "sitemap_urls": []}, "start_urls"),
         ({"exclude_patterns": ["("]}, "exclude_patterns"),
+        ({"include_patterns": ["(?<=x)y"]}, "include_patterns"),
         ({"max_pages": 0}, "max_pages"),
         ({"download_delay": -1}, "download_delay"),
     ],
@@ -114,3 +115,16 @@ def test_config_refuses_bad_values(changes, field):
 def test_config_refuses_unknown_fields():
     with pytest.raises(CrawlConfigError, match="colour"):
         CrawlConfig.from_dict({"source_id": "s", "start_urls": ["https://e.org/"], "colour": 1})
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(a|aa)+$", r"(.*a){12}$"])
+def test_a_backtracking_pattern_cannot_stall_the_crawl(pattern):
+    """Python's re takes minutes for each of these on a hostile URL; RE2 is linear."""
+    config = CrawlConfig(
+        source_id="s", start_urls=("https://example.org/",), exclude_patterns=(pattern,)
+    )
+    hostile = "https://example.org/" + "a" * 5000 + "!"
+    for _ in range(100):
+        assert check_scope(hostile, 0, config) is ScopeReason.IN_SCOPE
+    assert check_scope("https://example.org/" + "a" * 20, 0, config) is ScopeReason.EXCLUDED_PATTERN

@@ -34,6 +34,7 @@ OPERATOR_VALUES = {
     "MONGODB_PASSWORD": "c3",
     "RABBITMQ_PASSWORD": "d4",
     "REDIS_PASSWORD": "e5",
+    "FORWARDED_ALLOW_IPS": "172.30.0.0/16",
 }
 
 
@@ -167,6 +168,10 @@ def test_traefik_routes_the_chatbot_host_to_the_backend_over_tls(merged):
     network = labels["traefik.docker.network"]
     assert network in backend["networks"]
     assert merged["networks"][network]["external"] is True
+
+
+def test_the_backend_trusts_forwarded_headers_from_traefiks_network_only(merged):
+    assert merged["services"]["backend"]["environment"]["FORWARDED_ALLOW_IPS"] == "172.30.0.0/16"
 
 
 def test_no_database_port_is_published(merged):

@@ -32,7 +32,7 @@ def test_check_deploy_is_clean(tmp_path):
 SHOW_SECURITY = (
     "import django, json; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS, "
-    "'csrf_origins': s.CSRF_TRUSTED_ORIGINS, 'proxy': list(s.SECURE_PROXY_SSL_HEADER), "
+    "'csrf_origins': s.CSRF_TRUSTED_ORIGINS, 'proxy': s.SECURE_PROXY_SSL_HEADER, 'forwarded': s.FORWARDED_ALLOW_IPS, "
     "'session_secure': s.SESSION_COOKIE_SECURE, 'csrf_secure': s.CSRF_COOKIE_SECURE, "
     "'hsts': s.SECURE_HSTS_SECONDS, 'redirect': s.SECURE_SSL_REDIRECT, "
     "'middleware': s.MIDDLEWARE[0]}))"
@@ -47,7 +47,9 @@ def test_security_settings_follow_chatbot_host(tmp_path):
     assert shown["debug"] is False  # DEBUG=true in .env never reaches production
     assert shown["hosts"][:2] == ["chat.example.org", "backend"]
     assert shown["csrf_origins"] == ["https://chat.example.org"]
-    assert shown["proxy"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    # X-Forwarded-Proto counts only from FORWARDED_ALLOW_IPS: uvicorn applies it, not Django
+    assert shown["proxy"] is None
+    assert shown["forwarded"] == ["127.0.0.1", "::1"]
     assert shown["session_secure"] and shown["csrf_secure"] and shown["redirect"]
     assert shown["hsts"] == 31536000
     assert shown["middleware"] == "backend.ops.metrics.RequestMetricsMiddleware"

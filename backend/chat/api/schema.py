@@ -13,7 +13,11 @@ CHAT_REQUEST = {
     "type": "object",
     "required": ["message"],
     "properties": {
-        "message": {"type": "string", "description": "The visitor's question."},
+        "message": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The visitor's question, at most CHAT_MAX_MESSAGE_CHARS (1000).",
+        },
         "conversation_id": {
             "type": "string",
             "format": "uuid",
@@ -82,10 +86,30 @@ FEEDBACK_REQUEST = {
 }
 FEEDBACK = {
     "type": "object",
+    "required": ["id", "message_id", "rating"],
     "properties": {
         "id": {"type": "integer"},
         "message_id": {"type": "integer"},
         "rating": {"type": "string", "enum": ["up", "down"]},
+    },
+}
+# One Server-Sent Event of the stream; ``data`` is a JSON text whose shape depends on
+# ``event`` (docs/api.md): token {text}, sources [ChatSource], error ChatError, done {...}.
+CHAT_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["token", "sources", "error", "done"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+}
+CHAT_CONFIG = {
+    "type": "object",
+    "required": ["language", "greeting", "suggested_questions"],
+    "properties": {
+        "language": {"type": "string", "enum": ["de", "en"]},
+        "greeting": {"type": "string"},
+        "suggested_questions": {"type": "array", "items": {"type": "string"}},
     },
 }
 COMMON_ERRORS = {
@@ -112,6 +136,8 @@ def add_chat_paths(result, generator, request, public):
             "ChatAnswer": CHAT_ANSWER,
             "FeedbackRequest": FEEDBACK_REQUEST,
             "Feedback": FEEDBACK,
+            "ChatConfig": CHAT_CONFIG,
+            "ChatEvent": CHAT_EVENT,
         }
     )
     paths = result.setdefault("paths", {})
@@ -134,7 +160,7 @@ def add_chat_paths(result, generator, request, public):
                 "200": {
                     "description": "The answer",
                     "content": {
-                        "text/event-stream": {"schema": {"type": "string"}},
+                        "text/event-stream": {"schema": {"$ref": "#/components/schemas/ChatEvent"}},
                         "application/json": {"schema": {"$ref": "#/components/schemas/ChatAnswer"}},
                     },
                 },
@@ -170,12 +196,46 @@ def add_chat_paths(result, generator, request, public):
             },
             "responses": {
                 "201": {
-                    "description": "Stored",
+                    "description": "The answer's first vote, stored",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Feedback"}}
+                    },
+                },
+                "200": {
+                    "description": "The answer had a vote: this one replaces it",
                     "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/Feedback"}}
                     },
                 },
                 **COMMON_ERRORS,
+            },
+        }
+    }
+    paths["/api/v1/chat/config/"] = {
+        "get": {
+            "operationId": "chat_config_retrieve",
+            "summary": "The widget's start screen",
+            "description": "Public (no login). Greeting and suggested questions, as editors set "
+            "them in the admin (Chat texts); cached for 60 seconds.",
+            "tags": ["chat"],
+            "security": [{}],
+            "parameters": [
+                {
+                    "name": "language",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "de or en; anything else answers in German.",
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "The texts",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ChatConfig"}}
+                    },
+                },
+                "403": COMMON_ERRORS["403"],
             },
         }
     }

@@ -16,23 +16,24 @@ from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from backend.chat.api.body import json_object, validated
 from backend.chat.api.serializers import ChatRequestSerializer, FeedbackRequestSerializer
+from backend.chat.feedback import record_feedback
 from backend.chat.services import (
     ChatError,
     ChatEvent,
     anonymise_client,
     answer_events,
     collect_answer,
-    record_feedback,
     start_turn,
     widget_texts,
 )
 from backend.chat.throttle import RateLimited, check_rate_limits, count_new_conversation
+from backend.ops.clients import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -98,32 +99,15 @@ def _chat_error(request: HttpRequest, error: ChatError) -> HttpResponse:
     return error_response(request, error.code, error.message, error.status, **extra)
 
 
-def _json_body(request: HttpRequest) -> dict:
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        raise ChatError("request_too_large", _("The request is too large."), 413) from None
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ChatError("invalid_json", _("The request body must be a JSON object.")) from None
-    if not isinstance(payload, dict):
-        raise ChatError("invalid_json", _("The request body must be a JSON object."))
-    return payload
-
-
-def _validated(serializer_class, payload: dict) -> dict:
-    serializer = serializer_class(data=payload)
-    if not serializer.is_valid():
-        raise ChatError(
-            "invalid_request", _("The request is not valid."), details=serializer.errors
-        )
-    return serializer.validated_data
-
-
 def _client(request: HttpRequest) -> str:
-    # uvicorn sets REMOTE_ADDR from X-Forwarded-For behind Traefik (proxy_headers)
-    return anonymise_client(request.META.get("REMOTE_ADDR", ""))
+    # REMOTE_ADDR only: uvicorn takes X-Forwarded-For from the trusted proxies alone
+    return anonymise_client(client_address(request.META))
+
+
+def _internal_error(request: HttpRequest) -> HttpResponse:
+    return error_response(
+        request, "internal_error", _("Something went wrong. Please try again later."), 500
+    )
 
 
 def format_sse(event: ChatEvent) -> str:
@@ -163,7 +147,7 @@ async def chat(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     try:
-        data = _validated(ChatRequestSerializer, _json_body(request))
+        data = validated(ChatRequestSerializer, json_object(request))
         client = _client(request)
         conversation_id = data.get("conversation_id")
         await check_rate_limits(client, str(conversation_id) if conversation_id else None)
@@ -190,6 +174,9 @@ async def chat(request: HttpRequest) -> HttpResponse:
         )
         response["Retry-After"] = str(limited.retry_after)
         return response
+    except Exception:  # a bug: a JSON error the widget can show, never an HTML page
+        logger.exception("chat: request failed")
+        return _internal_error(request)
 
     events = answer_events(turn)
     if not data.get("stream", True):
@@ -205,14 +192,16 @@ async def chat(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 async def feedback(request: HttpRequest, message_id: int) -> HttpResponse:
-    """POST /api/v1/chat/messages/<id>/feedback/: thumbs up or down, optional comment."""
+    """POST /api/v1/chat/messages/<id>/feedback/: thumbs up or down, optional comment.
+
+    One vote per answer: the first answers 201, a later one replaces it and answers 200."""
     refused = _guard(request)
     if refused is not None:
         return refused
     try:
-        data = _validated(FeedbackRequestSerializer, _json_body(request))
+        data = validated(FeedbackRequestSerializer, json_object(request))
         await check_rate_limits(_client(request), None)
-        given = await sync_to_async(record_feedback)(
+        given, first = await sync_to_async(record_feedback)(
             message_id, data["conversation_id"], data["rating"], data.get("comment", "")
         )
     except ChatError as error:
@@ -223,8 +212,11 @@ async def feedback(request: HttpRequest, message_id: int) -> HttpResponse:
         )
         response["Retry-After"] = str(limited.retry_after)
         return response
+    except Exception:
+        logger.exception("chat feedback: request failed")
+        return _internal_error(request)
     body = {"id": given.id, "message_id": message_id, "rating": data["rating_name"]}
-    return _with_cors(request, JsonResponse(body, status=201))
+    return _with_cors(request, JsonResponse(body, status=201 if first else 200))
 
 
 def widget_config(request: HttpRequest) -> HttpResponse:

@@ -1,8 +1,9 @@
-from rest_framework.routers import DefaultRouter
+# SimpleRouter: no API root view, which would list the endpoints to anyone signed in
+from rest_framework.routers import SimpleRouter
 
 from backend.sources.api.views import CrawlRunViewSet, SourceViewSet
 
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("sources", SourceViewSet, basename="source")
 router.register("runs", CrawlRunViewSet, basename="crawlrun")
 

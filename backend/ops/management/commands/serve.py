@@ -55,8 +55,9 @@ class Command(BaseCommand):
             port=port,
             workers=workers,
             log_level=settings.LOG_LEVEL.lower(),
+            # X-Forwarded-For/-Proto count only from the configured proxies (docs/operators.md)
             proxy_headers=True,
-            forwarded_allow_ips="*",
+            forwarded_allow_ips=",".join(settings.FORWARDED_ALLOW_IPS),
             lifespan="off",
         )
 

@@ -4,12 +4,14 @@ from backend.ops.roles import ensure_roles
 
 
 class Command(BaseCommand):
-    help = "Create or complete the Editors and Administrators groups (safe to run again)."
+    help = "Create or complete the Viewers, Editors and Administrators groups (safe to run again)."
 
     def handle(self, *args, **options):
-        editors, administrators = ensure_roles()
+        groups = ensure_roles()
+        counts = "; ".join(
+            f"{group.name}: {group.permissions.count()} permissions" for group in groups
+        )
         self.stdout.write(
-            f"{editors.name}: {editors.permissions.count()} permissions; "
-            f"{administrators.name}: {administrators.permissions.count()} permissions. "
-            "Give a staff user one of these groups in Authentication → Users."
+            f"{counts}. Give a staff user one of these groups in Authentication → Users; the "
+            "admin and the API check the same permissions."
         )
