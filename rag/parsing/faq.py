@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree
+from lxml.html import HtmlElement
 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SPACES = re.compile(r"\s+")
@@ -32,11 +32,11 @@ def is_question(text: str) -> bool:
     return text.rstrip().rstrip(":").rstrip().endswith("?")
 
 
-def _text(element: etree._Element) -> str:
+def _text(element: HtmlElement) -> str:
     return _SPACES.sub(" ", element.text_content()).strip()
 
 
-def _to_heading(element: etree._Element, level: int) -> None:
+def _to_heading(element: HtmlElement, level: int) -> None:
     text = _text(element)
     for child in list(element):
         element.remove(child)
@@ -46,7 +46,7 @@ def _to_heading(element: etree._Element, level: int) -> None:
         del element.attrib[name]
 
 
-def _unhide(element: etree._Element) -> None:
+def _unhide(element: HtmlElement) -> None:
     for name in ("hidden", "aria-hidden"):
         element.attrib.pop(name, None)
     style = element.get("style")
@@ -55,7 +55,7 @@ def _unhide(element: etree._Element) -> None:
         element.set("style", ";".join(kept))
 
 
-def _bold_question(element: etree._Element) -> bool:
+def _bold_question(element: HtmlElement) -> bool:
     """``<p><strong>Frage?</strong></p>``: all of the paragraph's text is in one bold child."""
     children = [child for child in element if isinstance(child.tag, str)]
     if len(children) != 1 or children[0].tag not in ("strong", "b"):
@@ -64,7 +64,7 @@ def _bold_question(element: etree._Element) -> bool:
     return bool(text) and text == _text(children[0]) and is_question(text)
 
 
-def restructure_faq(main: etree._Element) -> int:
+def restructure_faq(main: HtmlElement) -> int:
     """Rewrite the FAQ markup under ``main`` into headings; returns how many were made."""
     panels = {}
     for element in main.iter():
@@ -72,7 +72,7 @@ def restructure_faq(main: etree._Element) -> int:
             panels[element.get("id")] = element
     level = 1
     made = 0
-    to_unwrap: list[etree._Element] = []
+    to_unwrap: list[HtmlElement] = []
     # a list first: the loop changes tags, and iterating a tree while changing it skips nodes
     for element in list(main.iter()):
         tag = element.tag if isinstance(element.tag, str) else ""
@@ -116,7 +116,7 @@ def restructure_faq(main: etree._Element) -> int:
     return made
 
 
-def _unhide_controlled(control: etree._Element, panels: dict) -> None:
+def _unhide_controlled(control: HtmlElement, panels: dict) -> None:
     for panel_id in (control.get("aria-controls") or "").split():
         panel = panels.get(panel_id)
         if panel is not None:
