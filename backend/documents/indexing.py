@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from backend.documents.models import Document
@@ -66,6 +67,8 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
             rag_config(),
             vector_client(),
             dense_embedder=dense_embedder(),
+            stale_slots=doc.chunk_slots,
+            before_write=lambda count: _reserve_slots(doc, count),
         )
     except PermanentError as exc:
         _remove_chunks(doc)  # an unreadable new version must not leave the old one findable
@@ -77,10 +80,13 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
             raise
         logger.exception("indexing document %s (%s) failed", doc.pk, doc.url)
         return mark_failed(doc, f"Indexing failed unexpectedly: {type(exc).__name__}: {exc}")
-    updated = Document.objects.filter(pk=doc.pk, content_hash=doc.content_hash).update(
+    updated = Document.objects.filter(
+        pk=doc.pk, content_hash=doc.content_hash
+    ).update(
         status=Document.Status.INDEXED,
         error="",
         chunk_count=result.chunk_count,
+        chunk_slots=result.chunk_count,  # the leftovers above it are deleted by now
         title=(doc.title or result.title)[:500],
         language=result.language[:10],
         last_indexed_at=timezone.now(),
@@ -89,6 +95,13 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
     if not updated:
         logger.info("document %s changed while it was indexed; the newer task wins", doc.pk)
     return Document.Status.INDEXED
+
+
+def _reserve_slots(doc: Document, count: int) -> None:
+    """Record that the index may hold ``count`` chunks of ``doc`` before they are written."""
+    if count > doc.chunk_slots:
+        Document.objects.filter(pk=doc.pk).update(chunk_slots=Greatest("chunk_slots", count))
+        doc.chunk_slots = count
 
 
 def mark_failed(doc: Document, reason: str) -> str:
@@ -118,10 +131,12 @@ def delete_document(document_id: int) -> None:
 
 
 def _remove_chunks(doc: Document) -> None:
+    """Delete every chunk slot the document may occupy, by id; then it occupies none."""
     from rag.ingest import collection_for
     from rag.store.points import delete_document as delete_points
 
     client = vector_client()
     collection = collection_for(rag_config())
     if client.collection_exists(collection):
-        delete_points(client, collection, str(doc.pk))
+        delete_points(client, collection, str(doc.pk), slots=doc.chunk_slots)
+    Document.objects.filter(pk=doc.pk, chunk_slots=doc.chunk_slots).update(chunk_slots=0)

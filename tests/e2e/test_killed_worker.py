@@ -75,9 +75,9 @@ def test_sigkill_mid_batch_then_restart_indexes_everything_once(
     wait_for(lambda: indexed.count() == DOCUMENTS, 300, "every document to be indexed")
     second.stop()  # releases Qdrant's local folder for this process
 
-    from qdrant_client import QdrantClient
+    from rag.store.local_client import LocalQdrantClient
 
-    client = QdrantClient(path=str(worker_var / "qdrant"))
+    client = LocalQdrantClient(path=str(worker_var / "qdrant"))
     try:
         collection = collection_for(RagConfig(vector_store=VectorStoreConfig(url="", path="")))
         total = client.count(collection, exact=True).count
