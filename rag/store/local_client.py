@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from collections.abc import Sequence
 
 from qdrant_client import QdrantClient, models
@@ -44,6 +45,9 @@ from rag.store.sparse_index import SparseIndex
 logger = logging.getLogger(__name__)
 
 _GROUP_FIELD = "source_id"  # the one payload field Lotse's sparse queries filter on
+
+# Local mode warns above 20,000 points; docs/scaling.md says what the embedded default carries
+warnings.filterwarnings("ignore", "Local mode is not recommended", UserWarning)
 
 
 def _groups_of(query_filter) -> tuple[bool, list[str] | None]:
@@ -100,11 +104,23 @@ class LocalQdrantClient(QdrantClient):
         super().close(*args, **kwargs)
 
     def _load(self) -> None:
-        """Every collection and point of the file into local mode (in memory)."""
+        """Every collection and point of the file into local mode (in memory), and the
+        sparse vectors into the collection's index on the way."""
         for name, config in self._journal.collections():
             QdrantClient.create_collection(self, name, **config)
+            params = (config.get("sparse_vectors_config") or {}).get(SPARSE)
+            sparse = []
             for batch in self._journal.points(name):
                 QdrantClient.upsert(self, name, points=[point_from_row(*row) for row in batch])
+                for point_id, vectors, payload in batch:
+                    vector = vectors.get(SPARSE)
+                    if vector is not None:
+                        group = str((payload or {}).get(_GROUP_FIELD, ""))
+                        sparse.append((point_id, vector[1], vector[2], group))
+            if params is not None:
+                index = SparseIndex(idf=params.modifier == models.Modifier.IDF)
+                index.load(sparse)
+                self._sparse_indexes[name] = index
             logger.info("vector store: %s points of %s read", self.count(name).count, name)
 
     # -- reads ------------------------------------------------------------------------------
@@ -211,15 +227,17 @@ class LocalQdrantClient(QdrantClient):
             with_payload=[_GROUP_FIELD],
             with_vectors=[SPARSE],
         )
-        index.upsert_many(
-            (
-                record.id,
-                vector.indices,
-                vector.values,
-                str((record.payload or {}).get(_GROUP_FIELD, "")),
-            )
-            for record in records
-            if (vector := (record.vector or {}).get(SPARSE)) is not None
+        index.load(
+            [
+                (
+                    record.id,
+                    vector.indices,
+                    vector.values,
+                    str((record.payload or {}).get(_GROUP_FIELD, "")),
+                )
+                for record in records
+                if (vector := (record.vector or {}).get(SPARSE)) is not None
+            ]
         )
         logger.info("sparse index of %s: %s points", collection_name, len(index))
         return index

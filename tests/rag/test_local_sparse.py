@@ -187,3 +187,22 @@ def test_the_cost_of_a_write_is_its_own_terms():
     index.upsert(5, [1, 2, 3], [1.0, 1.0, 1.0], "1")  # replaces a 30-term vector
     assert index.postings - before == 3  # the old vector's 30 are dead, not rewritten
     assert len(index) == 2000
+
+
+def test_bulk_load_answers_like_point_by_point():
+    rng = random.Random(9)
+    points = []
+    for n in range(400):
+        vector = random_vector(rng, 800, rng.randint(0, 30))
+        points.append((n % 350, vector.indices, vector.values, str(n % 4)))  # ids repeat
+    loaded, added = sparse_index_module.SparseIndex(), sparse_index_module.SparseIndex()
+    loaded.load(points)
+    added.upsert_many(points)
+    assert len(loaded) == len(added) == 350
+    for _ in range(20):
+        query = random_vector(rng, 800, 12)
+        for groups in (None, ["1", "3"]):
+            ours = loaded.search(query.indices, query.values, 20, groups)
+            theirs = added.search(query.indices, query.values, 20, groups)
+            assert [i for i, _ in ours] == [i for i, _ in theirs]
+            np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], rtol=1e-6)
