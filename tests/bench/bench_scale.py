@@ -1,7 +1,7 @@
 """Scale on one machine: a large site crawled and indexed end to end, then served.
 
     .venv/bin/python tests/bench/bench_scale.py [--pages 10000] [--step 1000]
-        [--pdfs 1000 --pdf-dir ../shared/data/pdf/sample-files] [--dense minilm]
+        [--sections 6] [--pdfs 1000 --pdf-dir ../shared/data/pdf/sample-files] [--dense minilm]
         [--env KEY=VALUE ...] [--questions 30] [--keep]
 
 Prints tables; never fails on timing. Targets (issue "Scale on one machine"): the pages/s of
@@ -155,7 +155,11 @@ def rates(times: list[datetime], step: int) -> list[tuple[int, int, float]]:
 
 
 def disk_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+    """Bytes of a folder's files, or of a SQLite file with its -wal and -shm files."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+    return sum(p.stat().st_size for p in files if p.exists())
 
 
 def serve_and_ask(env: dict, questions: int) -> dict:
@@ -182,6 +186,10 @@ def serve_and_ask(env: dict, questions: int) -> dict:
 
         (first,) = asyncio.run(ask_all(base, QUESTIONS[:1]))
         result["first_answer_s"] = time.perf_counter() - started
+        import psutil
+
+        times = psutil.Process(server.pid).cpu_times()
+        result["first_answer_cpu_s"] = times.user + times.system
         result["first_answer_outcome"] = first["outcome"]
         answers = []
         for n in range(questions):
@@ -200,6 +208,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=10_000, help="generated HTML pages")
     parser.add_argument("--step", type=int, default=1000, help="documents per rate row")
+    parser.add_argument("--sections", type=int, default=0, help="extra sections per page")
     parser.add_argument("--pdfs", type=int, default=0, help="a site of this many PDFs instead")
     parser.add_argument(
         "--pdf-dir", type=Path, default=REPO.parent / "shared/data/pdf/sample-files"
@@ -237,8 +246,9 @@ def main() -> None:
         site_args, path, total = ("static", "--root", str(work / "site")), "/index.html", args.pdfs
         kind = f"{args.pdfs} PDFs (copies of {args.pdf_dir})"
     else:
-        site_args, path, total = ("generated", "--pages", str(args.pages)), "/", args.pages
-        kind = f"{args.pages} generated HTML pages"
+        site_args = ("generated", "--pages", str(args.pages), "--sections", str(args.sections))
+        path, total = "/", args.pages
+        kind = f"{args.pages} generated HTML pages ({args.sections} extra sections each)"
     with SiteProcess(*site_args) as site:
         created = manage(
             env,
@@ -297,6 +307,7 @@ def main() -> None:
         ("database on disk", f"{disk_size(var / 'lotse.sqlite3') / 2**20:.0f} MiB"),
         ("serve: /healthz answers after", f"{served['healthz_s']:.1f} s"),
         ("serve: first chat answered after", f"{served['first_answer_s']:.1f} s"),
+        ("serve: CPU time until then", f"{served['first_answer_cpu_s']:.1f} s"),
         ("serve: memory after the questions", f"{served['serve_rss'] / 2**20:.0f} MiB"),
         ("search: retrieval p50 / p95", f"{pct(retrieval, .5):.0f} / {pct(retrieval, .95):.0f} ms"),
         ("chat: first token p50 / p95 (one at a time)",
