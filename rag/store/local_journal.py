@@ -10,7 +10,7 @@ checkpointed; a power cut loses at most the last transactions, never the file - 
 database of the embedded default makes the same trade). On opening, the points are read back
 into local mode.
 
-One process at a time: the folder is locked (``.lock``), as local mode locks its own.
+One process at a time: the folder is locked (``.lotse.lock``), as local mode locks its own.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class PointJournal:
     def __init__(self, folder: str | os.PathLike) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._lock_file = open(self.folder / ".lock", "a+")
+        self._lock_file = open(self.folder / ".lotse.lock", "a+")
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
