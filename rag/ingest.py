@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.chunking import chunk_document
@@ -53,11 +54,18 @@ def ingest(
     encoding: str | None = None,
     dense_embedder: DenseEmbedder | None = None,
     title_hint: str = "",
+    stale_slots: int | None = None,
+    before_write: Callable[[int], None] | None = None,
 ) -> IngestResult:
     """Index one page or PDF. Raises :class:`rag.errors.PermanentError` (with ``.reason``) for
     input that will never index - mark the Document failed; the old chunks stay until the
     caller deletes them - and :class:`rag.errors.VectorStoreUnavailable` or a Qdrant/HTTP
-    error for transient trouble - retry. ``title_hint``: see :func:`rag.parsing.parse`."""
+    error for transient trouble - retry. ``title_hint``: see :func:`rag.parsing.parse`.
+
+    ``stale_slots``: the chunk slots the document may occupy from earlier writes; its
+    leftovers are then deleted by id (see :func:`upsert_document_chunks`). ``before_write``
+    is called with the new chunk count before anything is written, so the caller can raise
+    its record of the slots first: a write that dies half-way leaves nothing it cannot find."""
     started = time.monotonic()
     if dense_embedder is not None and config.dense.model and dense_embedder.dim != config.dense.dim:
         raise ValueError(f"embedder dim {dense_embedder.dim} != configured {config.dense.dim}")
@@ -79,6 +87,8 @@ def ingest(
     ]
     collection = collection_for(config)
     ensure_collection(client, collection, config.dense.dim if config.dense.model else 0)
+    if before_write is not None:
+        before_write(len(chunks))
     upsert_document_chunks(
         client,
         collection,
@@ -87,6 +97,7 @@ def ingest(
         vectors,
         source_id=source_id,
         extra_payload={"parser_version": document.parser_version},
+        stale_slots=stale_slots,
     )
     seconds = time.monotonic() - started
     logger.info(

@@ -14,21 +14,11 @@ from __future__ import annotations
 import ast
 import sys
 
-import pytest
-
 from tests.helpers import REPO
 
 PACKAGES = ("backend", "crawler", "rag", "workers")
 OURS = frozenset(PACKAGES) | {"tests"}
 BANNED_MODULES = frozenset({"montydb"})
-
-# TEMPORARY, for the lead to remove at merge: rag/store/local_sparse.py is being replaced on
-# the "scale" branch (issue 17: the Qdrant local-mode sparse shim). It patches
-# qdrant_client.local.local_collection.calculate_distance_sparse; until that branch lands this
-# file is tolerated here, and no other.
-ALLOWED_UNTIL_SCALE_MERGES = {
-    "rag/store/local_sparse.py": "*",
-}
 
 
 def _private(name: str) -> bool:
@@ -111,54 +101,9 @@ def project_violations() -> list[str]:
     for package in PACKAGES:
         for path in sorted((REPO / package).rglob("*.py")):
             relative = path.relative_to(REPO).as_posix()
-            if ALLOWED_UNTIL_SCALE_MERGES.get(relative) == "*":
-                continue
             found += violations_in(path.read_text(encoding="utf-8"), relative)
     return found
 
 
 def test_no_module_imports_montydb_or_a_private_name_of_a_library():
     assert project_violations() == []
-
-
-def test_the_temporary_allowance_is_still_needed():
-    """Fails once the scale branch has replaced the shim: then delete the allowance."""
-    for relative in ALLOWED_UNTIL_SCALE_MERGES:
-        path = REPO / relative
-        still = path.is_file() and violations_in(path.read_text(encoding="utf-8"), relative)
-        assert still, f"{relative} needs no allowance any more: remove it from the test"
-
-
-@pytest.mark.parametrize(
-    "source",
-    [
-        "import montydb",
-        "from montydb.storage.sqlite import SQLITE_RECORD_TABLE",
-        "from montydb.types._nobson import NoBSON",
-        "from qdrant_client.local import _helpers",
-        "import unstructured.nlp.tokenize as tokenize\ntokenize._get_nlp = print",
-        "import qdrant_client\nqdrant_client.local.local_collection._scorer(1)",
-        "from unstructured.nlp import tokenize\nx = getattr(tokenize, '_get_nlp')",
-        "import scrapy._private_mod",
-        "from qdrant_client.local import local_collection\nlocal_collection.calculate = max",
-        "import unstructured.nlp.tokenize\nunstructured.nlp.tokenize.pos_tag = print",
-    ],
-)
-def test_the_checker_catches(source):
-    assert violations_in(source) != []
-
-
-@pytest.mark.parametrize(
-    "source",
-    [
-        "from rag.parsing import _unstructured\n_unstructured.partition_html('', 'de')",
-        "import sys\nsys._getframe()",
-        "from unstructured.__version__ import __version__",
-        "class A:\n    def f(self):\n        return self._x",
-        "import os\nos.environ['X'] = '1'",
-        "from django.contrib import admin\nadmin.site.site_header = 'Lotse'",
-        "import scrapy\nsettings = scrapy.settings.Settings()\nsettings.frozen = False",
-    ],
-)
-def test_the_checker_leaves_alone(source):
-    assert violations_in(source) == []

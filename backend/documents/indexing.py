@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from backend.documents.models import Document
@@ -69,6 +70,8 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
             dense_embedder=dense_embedder(),
             # the crawler's title: a page's <title>, a PDF's link text
             title_hint=doc.title,
+            stale_slots=doc.chunk_slots,
+            before_write=lambda count: _reserve_slots(doc, count),
         )
     except PermanentError as exc:
         _remove_chunks(doc)  # an unreadable new version must not leave the old one findable
@@ -82,10 +85,13 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
         logger.exception("indexing document %s (%s) failed", doc.pk, doc.url)
         return mark_failed(doc, f"Indexing failed unexpectedly: {type(exc).__name__}: {exc}")
     current = Document.objects.filter(pk=doc.pk, content_hash=doc.content_hash)
-    updated = current.exclude(status=Document.Status.GONE).update(
+    updated = current.exclude(
+        status=Document.Status.GONE
+    ).update(
         status=Document.Status.INDEXED,
         error="",
         chunk_count=result.chunk_count,
+        chunk_slots=result.chunk_count,  # the leftovers above it are deleted by now
         # the parser's choice: never a placeholder such as "Layout 1" or a file name
         title=(result.title or doc.title)[:500],
         language=result.language[:10],
@@ -98,11 +104,18 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
     if not Document.objects.filter(pk=doc.pk).exclude(status=Document.Status.GONE).exists():
         # Deleted (or gone) while it was indexed: its clean-up may have run before these
         # chunks were written, so they go now, or a deleted page would be answered again.
-        _remove_points(str(doc.pk))
+        _remove_points(str(doc.pk), slots=doc.chunk_slots)
         logger.info("document %s was deleted while it was indexed; its chunks are removed", doc.pk)
         return "missing"
     logger.info("document %s changed while it was indexed; the newer task wins", doc.pk)
     return Document.Status.INDEXED
+
+
+def _reserve_slots(doc: Document, count: int) -> None:
+    """Record that the index may hold ``count`` chunks of ``doc`` before they are written."""
+    if count > doc.chunk_slots:
+        Document.objects.filter(pk=doc.pk).update(chunk_slots=Greatest("chunk_slots", count))
+        doc.chunk_slots = count
 
 
 def mark_failed(doc: Document, reason: str) -> str:
@@ -136,22 +149,28 @@ def give_up(document_id: int, reason: str) -> None:
 def delete_document(document_id: int) -> None:
     """Remove the chunks of a gone or deleted Document from the index (again: a no-op)."""
     doc = Document.objects.filter(pk=document_id).first()
-    if doc is not None and doc.status != Document.Status.GONE:
+    if doc is None:
+        _remove_points(str(document_id))  # deleted with its row: the slots are unknown
+        return
+    if doc.status != Document.Status.GONE:
         return  # it came back and was re-indexed meanwhile
-    _remove_points(str(document_id))
-    if doc is not None:
-        Document.objects.filter(pk=doc.pk, status=Document.Status.GONE).update(chunk_count=0)
+    _remove_chunks(doc)
+    Document.objects.filter(pk=doc.pk, status=Document.Status.GONE).update(chunk_count=0)
 
 
 def _remove_chunks(doc: Document) -> None:
-    _remove_points(str(doc.pk))
+    """Delete every chunk slot the document may occupy, by id; then it occupies none."""
+    _remove_points(str(doc.pk), slots=doc.chunk_slots)
+    Document.objects.filter(pk=doc.pk, chunk_slots=doc.chunk_slots).update(chunk_slots=0)
 
 
-def _remove_points(document_id: str) -> None:
+def _remove_points(document_id: str, slots: int | None = None) -> None:
+    """By id when the slots are known; by a filter (a scan in local mode) when the Document
+    row is gone with its count, which only an editor's deletion does."""
     from rag.ingest import collection_for
     from rag.store.points import delete_document as delete_points
 
     client = vector_client()
     collection = collection_for(rag_config())
     if client.collection_exists(collection):
-        delete_points(client, collection, document_id)
+        delete_points(client, collection, document_id, slots=slots)

@@ -36,6 +36,10 @@ class Document(models.Model):
     )
     error = models.TextField(_("error"), blank=True)
     chunk_count = models.PositiveIntegerField(_("chunks"), default=0)
+    # How many chunk slots (point ids uuid5(document, 0..n-1)) the index may hold for this
+    # document: raised before chunks are written, lowered once leftovers are deleted. Stale
+    # chunks are deleted by these ids, never by a search through the whole collection.
+    chunk_slots = models.PositiveIntegerField(default=0, editable=False)
     last_indexed_at = models.DateTimeField(_("last indexed"), null=True, blank=True)
     # Complete crawls in a row that did not reach the page; gone at CRAWLER_GONE_AFTER_MISSED_CRAWLS.
     missed_crawls = models.PositiveSmallIntegerField(

@@ -17,7 +17,7 @@ def document_chunks(doc: Document) -> list[dict]:
     collection = collection_for(rag_config())
     if not client.collection_exists(collection):
         return []
-    return stored_chunks(client, collection, str(doc.pk))
+    return stored_chunks(client, collection, str(doc.pk), slots=doc.chunk_slots)
 
 
 def dead_document_ids(document_ids: Iterable[str]) -> set[str]:

@@ -15,11 +15,13 @@ def open_vector_client(config: VectorStoreConfig):
     from qdrant_client import QdrantClient
 
     if config.local:
-        from rag.store import local_sparse
+        # local mode plus an inverted index for sparse search, as a server has one
+        from rag.store.local_client import LocalQdrantClient
 
-        local_sparse.install()  # an inverted index for sparse search, as a server has
         try:
-            return QdrantClient(path=config.path)
+            if config.path == ":memory:":
+                return LocalQdrantClient(":memory:")
+            return LocalQdrantClient(path=config.path)
         except RuntimeError as exc:  # qdrant's lock error: another process has the folder
             raise VectorStoreUnavailable(
                 f"the local Qdrant store in {config.path} is open in another process: {exc}"

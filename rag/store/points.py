@@ -41,10 +41,16 @@ def upsert_document_chunks(
     *,
     source_id: str = "",
     extra_payload: dict | None = None,
-    batch_size: int = 128,
+    batch_size: int = 256,
+    stale_slots: int | None = None,
 ) -> int:
     """Write all chunks of one document, then delete its chunks numbered len(chunks) and up
-    (left from a longer earlier version). Running it twice leaves the same points."""
+    (left from a longer earlier version). Running it twice leaves the same points.
+
+    ``stale_slots``: how many chunk slots the document may occupy from earlier writes (the
+    caller records it before each write). The leftovers are then deleted by their ids, which
+    costs the same however large the collection is. Without it they are found by a filter,
+    which Qdrant's local mode answers by scanning every point of the collection."""
     from qdrant_client import models
 
     if len(chunks) != len(vectors):
@@ -76,19 +82,38 @@ def upsert_document_chunks(
         )
     for start in range(0, len(points), batch_size):
         client.upsert(collection, points=points[start : start + batch_size], wait=True)
-    client.delete(
-        collection,
-        points_selector=models.FilterSelector(filter=_document_filter(document_id, len(chunks))),
-        wait=True,
-    )
+    if stale_slots is None:
+        client.delete(
+            collection,
+            points_selector=models.FilterSelector(
+                filter=_document_filter(document_id, len(chunks))
+            ),
+            wait=True,
+        )
+    else:
+        delete_chunk_slots(client, collection, document_id, range(len(chunks), stale_slots))
     logger.debug("document %s: %s chunks in %s", document_id, len(chunks), collection)
     return len(points)
 
 
-def delete_document(client, collection: str, document_id: str) -> None:
-    """Remove every chunk of a document (page gone, or now failing to parse)."""
+def delete_chunk_slots(client, collection: str, document_id: str, slots: range) -> None:
+    """Delete a document's chunks by position (ids that hold no point are ignored)."""
     from qdrant_client import models
 
+    if not len(slots):
+        return
+    ids = [point_id(document_id, index) for index in slots]
+    client.delete(collection, points_selector=models.PointIdsList(points=ids), wait=True)
+
+
+def delete_document(client, collection: str, document_id: str, slots: int | None = None) -> None:
+    """Remove every chunk of a document (page gone, or now failing to parse). With ``slots``
+    (the chunk slots it may occupy) by id; without, by a filter (a scan in local mode)."""
+    from qdrant_client import models
+
+    if slots is not None:
+        delete_chunk_slots(client, collection, document_id, range(slots))
+        return
     client.delete(
         collection,
         points_selector=models.FilterSelector(filter=_document_filter(document_id)),
@@ -100,8 +125,16 @@ def count_document_chunks(client, collection: str, document_id: str) -> int:
     return client.count(collection, count_filter=_document_filter(document_id), exact=True).count
 
 
-def document_chunks(client, collection: str, document_id: str, limit: int = 10_000) -> list[dict]:
-    """The stored payloads of a document's chunks in chunk order (what retrieval returns)."""
+def document_chunks(
+    client, collection: str, document_id: str, limit: int = 10_000, slots: int | None = None
+) -> list[dict]:
+    """The stored payloads of a document's chunks in chunk order (what retrieval returns).
+    With ``slots`` (the chunk slots it may occupy) they are fetched by id, else by a filter."""
+    if slots is not None:
+        ids = [point_id(document_id, index) for index in range(min(slots, limit))]
+        records = client.retrieve(collection, ids, with_payload=True) if ids else []
+        payloads = [record.payload or {} for record in records]
+        return sorted(payloads, key=lambda payload: payload.get("chunk_index", 0))
     payloads: list[dict] = []
     offset = None
     while len(payloads) < limit:

@@ -9,6 +9,7 @@ visitors are one asyncio client, so the harness takes as little of a small machi
 the server as it can; the server runs with DEBUG off, as in production (``--debug``: on).
 
     python tests/bench/bench_chat.py [--xquad ../shared/data/qa/xquad] [--rounds 10] [--debug]
+        [--profile /tmp/chat.spy]
 """
 
 from __future__ import annotations
@@ -131,6 +132,43 @@ def pct(values: list[float], share: float) -> float:
     )
 
 
+def start_profile(pid: int, output: Path | None) -> subprocess.Popen | None:
+    if output is None:
+        return None
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen(
+        # --gil: only the thread holding the GIL, i.e. what the one core of Python does
+        [str(spy), "record", "--pid", str(pid), "--format", "raw", "--output", str(output),
+         "--rate", "200", "--gil"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def stop_profile(spy: subprocess.Popen, output: Path) -> None:
+    """Stop py-spy and print the share of samples per frame (inclusive), Lotse's first."""
+    import signal
+    from collections import Counter
+
+    spy.send_signal(signal.SIGINT)
+    spy.wait(timeout=60)
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in output.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        total += int(count)
+        names = set()
+        for frame in stack.split(";"):
+            name, _, where = frame.partition(" (")
+            names.add(f"{name} ({where.rsplit(':', 1)[0].rsplit('/', 1)[-1]})")
+        for name in names:
+            inclusive[name] += int(count)
+    print(f"\nprofile at 50 concurrent: {total} samples of the thread holding the GIL")
+    print("| share of samples (inclusive) | function (file) |\n|---:|---|")
+    for name, n in inclusive.most_common(60):
+        print(f"| {100 * n / max(1, total):.1f} % | {name} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--xquad", type=Path, default=REPO.parent / "shared/data/qa/xquad")
@@ -148,6 +186,13 @@ def main() -> None:
         action="store_true",
         help="serve with DEBUG on (the embedded default's development mode); default: "
         "off, as in production",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="sample the server with py-spy during the 50-concurrent rounds and print where "
+        "its time goes (needs py-spy; its raw stacks are written to this file)",
     )
     args = parser.parse_args()
 
@@ -218,10 +263,13 @@ def main() -> None:
                 # connections for the first burst of this size, once in its life
                 asyncio.run(ask_all(base, questions[-concurrency:]))
                 results = []
+                spy = start_profile(server.pid, args.profile) if concurrency == 50 else None
                 for _ in range(args.rounds):
                     batch = [questions[(cursor + i) % len(questions)] for i in range(concurrency)]
                     cursor += concurrency
                     results += asyncio.run(ask_all(base, batch))
+                if spy is not None:
+                    stop_profile(spy, args.profile)
                 server_first = [
                     r["timings"]["first_token_ms"]
                     for r in results

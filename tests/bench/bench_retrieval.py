@@ -282,17 +282,14 @@ def main() -> None:
 def xquad_crawl(args, embedder, model_dir: Path | None) -> None:
     """XQuAD's 96 articles crawled and indexed by Lotse, every question searched."""
 
-    from qdrant_client import QdrantClient
-
-    from rag.store import local_sparse
+    from rag.store.local_client import LocalQdrantClient
 
     config = RagConfig(vector_store=VectorStoreConfig(url="", path=""))  # for its sparse defaults
     work = Path(tempfile.mkdtemp(prefix="lotse-bench-retrieval-"))
     bench_started = started = time.perf_counter()
     articles = write_site(args.xquad, work / "site")
     report = crawl_and_index(work / "site", work / "var", model_dir)
-    local_sparse.install()  # as Lotse's own open_vector_client does
-    client = QdrantClient(path=str(work / "var" / "qdrant"))
+    client = LocalQdrantClient(path=str(work / "var" / "qdrant"))  # as open_vector_client does
     (collection,) = [c.name for c in client.get_collections().collections]
     questions = questions_with_gold(articles, client, collection)
     chunk_count = client.count(collection).count

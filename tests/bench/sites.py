@@ -38,13 +38,23 @@ def page_number(pages: int, page: int, i: int) -> int:
     return int.from_bytes(digest[:4], "big") % pages
 
 
-def page_body(pages: int, page: int) -> bytes:
+def page_body(pages: int, page: int, sections: int = 0) -> bytes:
     links = [(page + 1) % pages] + [page_number(pages, page, i) for i in range(9)]
     anchors = "".join(f'<li><a href="/page/{n}">Page {n}</a></li>' for n in links)
     paragraphs = "".join(
         "<p>" + " ".join(WORDS[(page * 7 + p * 3 + w) % len(WORDS)] for w in range(60)) + "</p>"
         for p in range(4)
     )
+    # sections: headed parts with a vocabulary of their own (a word every few is one of some
+    # 20,000, as names, numbers and rare terms are on a real site), a chunk or more each
+    for section in range(sections):
+        words = [
+            f"term{(page * 7919 + section * 104729 + w * 31) % 20000}"
+            if w % 5 == 0
+            else WORDS[(page + section * 5 + w) % len(WORDS)]
+            for w in range(120)
+        ]
+        paragraphs += f"<h2>Section {section} of page {page}</h2><p>{' '.join(words)}</p>"
     return (
         f"<!doctype html><html><head><title>Page {page}</title></head><body>"
         f"<h1>Page {page}</h1>{paragraphs}<ul>{anchors}</ul></body></html>"
@@ -89,6 +99,7 @@ class GeneratedHandler(_Counting, BaseHTTPRequestHandler):
     # client's delayed ACK (~40 ms per response), and both crawlers would measure that.
     disable_nagle_algorithm = True
     pages = 2000
+    sections = 0
     sitemap = False
     last_modified = False
 
@@ -107,7 +118,7 @@ class GeneratedHandler(_Counting, BaseHTTPRequestHandler):
         else:
             self._send(404, b"not found", "text/plain", None)
             return
-        body = page_body(self.pages, page)
+        body = page_body(self.pages, page, self.sections)
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         if self.headers.get("If-None-Match") == etag:
             self._send(304, b"", None, etag)
@@ -212,6 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="kind", required=True)
     generated = sub.add_parser("generated")
     generated.add_argument("--pages", type=int, default=2000)
+    generated.add_argument("--sections", type=int, default=0, help="extra headed sections")
     generated.add_argument("--sitemap", action="store_true", help="robots.txt and a sitemap")
     generated.add_argument("--last-modified", action="store_true", help="a Last-Modified header")
     static = sub.add_parser("static")
@@ -220,6 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.kind == "generated":
         attributes = {
             "pages": args.pages,
+            "sections": args.sections,
             "sitemap": args.sitemap,
             "last_modified": args.last_modified,
         }

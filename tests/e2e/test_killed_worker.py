@@ -134,9 +134,9 @@ def test_sigkill_mid_task_then_every_document_is_indexed_exactly_once(
 
     # Side effects: one row per page, its counters matching what the index holds.
     assert Document.objects.filter(source=source).count() == DOCUMENTS
-    from qdrant_client import QdrantClient
+    from rag.store.local_client import LocalQdrantClient
 
-    client = QdrantClient(path=str(worker_var / "qdrant"))
+    client = LocalQdrantClient(path=str(worker_var / "qdrant"))
     try:
         # the worker's collection: the embedded default embeds with the bundled model
         collection = collection_for(

@@ -60,12 +60,9 @@ def no_network(monkeypatch):
 
 @pytest.fixture
 def qdrant():
-    from qdrant_client import QdrantClient
+    from rag.store.local_client import LocalQdrantClient
 
-    from rag.store import local_sparse
-
-    local_sparse.install()  # as open_vector_client does for local mode
-    client = QdrantClient(":memory:")
+    client = LocalQdrantClient(":memory:")  # local mode as open_vector_client opens it
     yield client
     client.close()
 

@@ -33,7 +33,10 @@ class Command(BaseCommand):
         embedded_vectors = not settings.QDRANT_URL
         if embedded_vectors:
             if workers != 1:
-                raise CommandError("Qdrant local mode allows one process: use --workers 1.")
+                raise CommandError(
+                    "The embedded vector store allows one process: use --workers 1, or set "
+                    "QDRANT_URL (a Qdrant server) for more (docs/scaling.md)."
+                )
             acquire_embedded_stores()
         if settings.TASKS_EMBEDDED:
             from workers.inprocess import get_worker
