@@ -66,7 +66,11 @@ class PointJournal:
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        """Close the file and release the lock; a second call does nothing (a client that
+        failed to open closes its journal, then again when it is garbage-collected)."""
         with self._lock:
+            if self._lock_file.closed:
+                return
             self._db.close()
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()

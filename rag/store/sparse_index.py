@@ -96,9 +96,11 @@ class SparseIndex:
             self._row_start.extend(int(n) for n in np.cumsum(lengths))
             order = np.argsort(terms, kind="stable")  # rows stay ascending within a term
             sorted_terms, sorted_rows, sorted_values = terms[order], rows[order], values[order]
-            starts = np.flatnonzero(np.r_[True, sorted_terms[1:] != sorted_terms[:-1]])
-            ends = np.r_[starts[1:], total]
-            for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            # a term starts wherever the sorted terms change; none at all when the points
+            # have no terms (an empty collection, or only empty vectors)
+            starts = np.flatnonzero(np.diff(sorted_terms, prepend=-1)) if total else []
+            ends = np.r_[starts[1:], total] if total else []
+            for start, end in zip(list(starts), list(ends), strict=True):
                 term = int(sorted_terms[start])
                 self._postings[term] = (
                     array("i", sorted_rows[start:end].tobytes()),

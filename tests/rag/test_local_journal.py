@@ -13,6 +13,7 @@ from rag.errors import VectorStoreUnavailable
 from rag.store import ensure_collection, open_vector_client
 from rag.store.collections import DENSE, SPARSE
 from rag.store.local_client import LocalQdrantClient
+from rag.store.local_journal import PointJournal
 from tests.rag.test_local_sparse import random_point, random_vector
 
 
@@ -82,3 +83,10 @@ def test_one_process_handle_at_a_time(tmp_path):
         open_vector_client(config)
     first.close()
     open_vector_client(config).close()  # released on close
+
+
+def test_closing_a_journal_twice_is_harmless(tmp_path):
+    journal = PointJournal(tmp_path)
+    journal.close()
+    journal.close()  # a client that failed to open, then garbage-collected, does this
+    PointJournal(tmp_path).close()  # the lock was released once

@@ -206,3 +206,13 @@ def test_bulk_load_answers_like_point_by_point():
             theirs = added.search(query.indices, query.values, 20, groups)
             assert [i for i, _ in ours] == [i for i, _ in theirs]
             np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], rtol=1e-6)
+
+
+def test_loading_nothing_or_only_empty_vectors_leaves_a_searchable_index():
+    for points in ([], [(1, [], [], "1"), (2, [], [], "1")]):
+        index = sparse_index_module.SparseIndex()
+        index.load(points)
+        assert len(index) == len(points)
+        assert index.search([3], [1.0], 5, None) == []
+        index.upsert(7, [3], [1.0], "1")  # and it takes writes afterwards
+        assert [i for i, _ in index.search([3], [1.0], 5, None)] == [7]
