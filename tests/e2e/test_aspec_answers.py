@@ -48,10 +48,13 @@ from backend.chat.retrieval import retrieve
 from backend.chat.services import answer_config, answer_events, collect_answer, start_turn
 async def one(question):
     turn = await start_turn(question)
-    answer = await collect_answer(answer_events(turn))
-    chunks = retrieve(question, [], answer_config().top_k)
-    return {**answer, "passages": [chunk.text for chunk in chunks]}
-print(json.dumps([asyncio.run(one(q)) for q in json.loads(QUESTIONS)]))
+    return await collect_answer(answer_events(turn))
+answers = []
+for question in json.loads(QUESTIONS):
+    answer = asyncio.run(one(question))
+    chunks = retrieve(question, [], answer_config().top_k)  # sync: it asks the database
+    answers.append({**answer, "passages": [chunk.text for chunk in chunks]})
+print(json.dumps(answers))
 """
 TITLES = """
 import json

@@ -130,7 +130,9 @@ def test_a_deleted_document_leaves_the_index(admin_client):
     settle()
     assert points(document_id=doc.pk) == 0
     assert points(source_id=source.pk) == 1  # the other page stays
-    assert "verein.example" not in cited_hosts("Wann ist Kinderturnen?")
+    # the other page may still come back as a (weaker) hit: the deleted one may not
+    cited = {hit.url for hit in retrieve("Wann ist Kinderturnen?", [], 10)}
+    assert doc.url not in cited
 
 
 def test_while_qdrant_is_away_the_clean_up_retries_and_nothing_deleted_is_cited(monkeypatch):
