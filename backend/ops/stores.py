@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from urllib.parse import urlsplit
 
@@ -15,7 +14,6 @@ from backend.wiring import answer_config, dense_config, page_store_config, vecto
 from crawler.store import PageStore, open_page_store
 from rag.store import open_vector_client
 
-logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _page_store: PageStore | None = None
 _vector_client = None
