@@ -1,20 +1,12 @@
-"""The import rules of DESIGN.md, checked on the source and on a real start of the web app."""
+"""What the import contract (pyproject.toml, tests/test_import_contracts.py) cannot see: what
+a real start of the web app loads, and that its middlewares are all async-capable."""
 
 from __future__ import annotations
 
-import ast
 import json
-from pathlib import Path
 
-import pytest
+from tests.helpers import clean_env, run_python
 
-from tests.helpers import REPO, clean_env, run_python
-
-# package -> top-level modules it must never import
-FORBIDDEN = {
-    "rag": {"django", "celery", "kombu", "backend", "workers", "crawler", "scrapy"},
-    "crawler": {"django", "celery", "kombu", "backend", "workers", "rag"},
-}
 # Loading the web app must not pull in the heavy libraries the workers use.
 HEAVY = [
     "scrapy",
@@ -28,36 +20,6 @@ HEAVY = [
     "pdfminer",
     "pytesseract",
 ]
-
-
-def imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
-    return found
-
-
-def violations(package: str) -> list[str]:
-    found = []
-    for path in sorted((REPO / package).rglob("*.py")):
-        for module in imported_modules(path) & FORBIDDEN[package]:
-            found.append(f"{path.relative_to(REPO)} imports {module}")
-    return found
-
-
-@pytest.mark.parametrize("package", sorted(FORBIDDEN))
-def test_library_packages_stay_independent(package):
-    assert violations(package) == []
-
-
-def test_checker_catches_a_forbidden_import(tmp_path):
-    module = tmp_path / "bad.py"
-    module.write_text("import os\nfrom django.conf import settings\nfrom . import sibling\n")
-    assert imported_modules(module) == {"os", "django"}
 
 
 def test_web_app_starts_without_heavy_libraries(tmp_path):

@@ -45,7 +45,8 @@ QUESTIONS = [
 ASK_ALL = """
 import asyncio, json
 from backend.chat.retrieval import retrieve
-from backend.chat.services import answer_config, answer_events, collect_answer, start_turn
+from backend.chat.services import answer_events, collect_answer, start_turn
+from backend.wiring import answer_config
 async def one(question):
     turn = await start_turn(question)
     return await collect_answer(answer_events(turn))

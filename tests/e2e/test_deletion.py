@@ -12,8 +12,9 @@ from django.urls import reverse
 from backend.chat.retrieval import retrieve
 from backend.documents.indexing import ingest_document
 from backend.documents.models import Document
-from backend.ops.stores import page_store, rag_config, vector_client
+from backend.ops.stores import page_store, vector_client
 from backend.sources.models import Source
+from backend.wiring import rag_config
 from rag.errors import VectorStoreUnavailable
 from rag.ingest import collection_for
 from tests.e2e.conftest import page
