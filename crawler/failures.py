@@ -14,6 +14,7 @@ from twisted.python.failure import Failure
 
 from crawler.events import Outcome
 from crawler.middlewares import SkipRequest
+from crawler.retrying import RetryCancelled
 
 
 def describe_failure(failure: Failure) -> tuple[Outcome, str, int | None]:
@@ -21,6 +22,8 @@ def describe_failure(failure: Failure) -> tuple[Outcome, str, int | None]:
     exc = failure.value
     if isinstance(exc, SkipRequest):
         return Outcome(exc.outcome), exc.reason, None
+    if isinstance(exc, RetryCancelled):  # the crawl ended while its retry waited
+        return Outcome.FAILED, exc.reason, exc.status
     if isinstance(exc, HttpError):
         status = exc.response.status
         return Outcome.FAILED, f"http_{status}", status
