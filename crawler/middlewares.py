@@ -26,6 +26,7 @@ from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.events import Outcome
 from crawler.retrying import RetryLater
 from crawler.scope import DEFAULT_PORTS, InvalidURL, ScopeReason
 from crawler.state import CrawlState
@@ -44,7 +45,7 @@ META_ROBOTS_PROBE = "lotse_robots_probe"
 class SkipRequest(IgnoreRequest):
     """A request the crawl decided not to make; ``reason`` goes into the per-URL log."""
 
-    def __init__(self, reason: str, outcome: str = "skipped"):
+    def __init__(self, reason: str, outcome: Outcome = Outcome.SKIPPED):
         super().__init__(reason)
         self.reason = reason
         self.outcome = outcome
