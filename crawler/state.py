@@ -19,12 +19,12 @@ from crawler.completeness import CompletenessTracker
 from crawler.config import CrawlConfig
 from crawler.events import EventSink
 from crawler.netguard import NetGuard
+from crawler.retrying import WaitingRetries
 from crawler.scope import Scope
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from crawler.retrying import WaitingRetries
     from crawler.store import PageStore
 
 STATE_SETTING = "LOTSE_CRAWL_STATE"
@@ -36,6 +36,8 @@ class CrawlStateMissing(LookupError):
 
 @dataclass(frozen=True, eq=False)
 class CrawlState:
+    """One crawl's shared state; compared and hashed by identity (there is one per crawl)."""
+
     config: CrawlConfig
     store: PageStore
     sink: EventSink
@@ -58,8 +60,6 @@ class CrawlState:
         sink: EventSink,
         netguard: NetGuard | None = None,
     ) -> CrawlState:
-        from crawler.retrying import WaitingRetries
-
         return cls(
             config=config,
             store=store,
@@ -80,9 +80,6 @@ class CrawlState:
     def __deepcopy__(self, memo: dict[int, Any]) -> CrawlState:
         # Scrapy deep-copies the settings for each crawler; the state is shared on purpose
         # (and holds a store connection, which cannot be copied).
-        return self
-
-    def __copy__(self) -> CrawlState:
         return self
 
     def robots_failed(self, url: str, reason: str, status: int | None) -> None:
