@@ -70,14 +70,17 @@ def crawl_in_this_process(
     from crawler.events import EventSink
     from crawler.settings import scrapy_settings
     from crawler.spiders.site import SiteSpider
+    from crawler.state import STATE_SETTING, CrawlState
     from crawler.store import open_page_store
 
     store = open_page_store(page_store_config)
     try:
         store.ensure_indexes()
         sink = EventSink(stream, source_id=config.source_id, run_id=config.run_id)
-        process = CrawlerProcess(scrapy_settings(config))
-        process.crawl(SiteSpider, config=config, store=store, sink=sink)
+        # One state for the spider and every middleware (they read it from the settings).
+        state = CrawlState.build(config, store, sink)
+        process = CrawlerProcess({**scrapy_settings(config), STATE_SETTING: state})
+        process.crawl(SiteSpider, state=state)
         process.start()  # blocks; SIGTERM/SIGINT close the spider gracefully
     finally:
         store.close()
@@ -135,6 +138,7 @@ def _preload() -> None:
     import crawler.politeness
     import crawler.resolver
     import crawler.spiders.site
+    import crawler.state
     import crawler.store  # noqa: F401
     from crawler.config import CrawlConfig
     from crawler.settings import scrapy_settings

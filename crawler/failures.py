@@ -1,4 +1,9 @@
-"""What went wrong with a request, in the per-URL log's words (outcome, reason, status)."""
+"""What went wrong with a request, in the per-URL log's words (outcome, reason, status).
+
+By type only: Lotse's own errors carry their reason (``SkipRequest`` and its kinds in
+crawler.stock_middlewares, ``RefusedAddress`` from crawler.resolver, ``RetryCancelled``),
+Scrapy's download errors are one public type each.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from twisted.python.failure import Failure
 
 from crawler.events import Outcome
 from crawler.middlewares import SkipRequest
+from crawler.resolver import RefusedAddress
+from crawler.retrying import RetryCancelled
 
 
 def describe_failure(failure: Failure) -> tuple[Outcome, str, int | None]:
@@ -21,27 +28,22 @@ def describe_failure(failure: Failure) -> tuple[Outcome, str, int | None]:
     exc = failure.value
     if isinstance(exc, SkipRequest):
         return Outcome(exc.outcome), exc.reason, None
+    if isinstance(exc, RetryCancelled):  # the crawl ended while its retry waited
+        return Outcome.FAILED, exc.reason, exc.status
     if isinstance(exc, HttpError):
         status = exc.response.status
         return Outcome.FAILED, f"http_{status}", status
-    if isinstance(exc, IgnoreRequest):
-        text = str(exc)
-        if "robots.txt" in text:
-            return Outcome.SKIPPED, "robots_disallowed", None
-        if "redirection" in text:
-            return Outcome.FAILED, "too_many_redirects", None
-        if "DOWNLOAD_MAXSIZE" in text:  # a decompression bomb, stopped while inflating
-            return Outcome.SKIPPED, "too_large", None
-        return Outcome.SKIPPED, text or "ignored", None
+    if isinstance(exc, IgnoreRequest):  # another component's; its message is all there is
+        return Outcome.SKIPPED, str(exc) or "ignored", None
     if isinstance(exc, DownloadCancelledError):
-        reason = "too_large" if "max size" in str(exc) else "cancelled"
-        return Outcome.FAILED, reason, None
+        # Scrapy's HTTP handlers cancel a download for DOWNLOAD_MAXSIZE only: the timeout
+        # is a DownloadTimeoutError, and closing the crawl does not cancel downloads.
+        return Outcome.FAILED, "too_large", None
     if isinstance(exc, DownloadTimeoutError):
         return Outcome.FAILED, "timeout", None
     if isinstance(exc, CannotResolveHostError):
-        text = str(exc)
-        if "refused_address" in text:  # crawler.resolver refused the DNS answer
-            return Outcome.SKIPPED, text[text.index("refused_address") :], None
+        if isinstance(exc.__cause__, RefusedAddress):  # crawler.resolver refused the answer
+            return Outcome.SKIPPED, exc.__cause__.reason, None
         return Outcome.FAILED, "dns_failed", None
     if isinstance(exc, DownloadConnectionRefusedError):
         return Outcome.FAILED, "connection_refused", None

@@ -2,9 +2,9 @@
 
 Per-host delay and concurrency are in crawler.politeness.
 
-Each one reads the crawl's state from the running spider (``crawler.spiders.site``), so the
-rules live in one place and every request — the first one and each redirect hop — passes
-them. Orders are set in ``crawler.settings``.
+Each one reads the crawl's shared state (``crawler.state.CrawlState``, from the crawl's
+settings), so the rules live in one place and every request — the first one and each
+redirect hop — passes them. Orders are set in ``crawler.settings``.
 """
 
 from __future__ import annotations
@@ -23,14 +23,16 @@ from scrapy.exceptions import (
     IgnoreRequest,
 )
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.events import Outcome
+from crawler.retrying import RetryLater
 from crawler.scope import DEFAULT_PORTS, InvalidURL, ScopeReason
+from crawler.state import CrawlState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-
-    from crawler.spiders.site import SiteSpider
 
 logger = logging.getLogger(__name__)
 
@@ -43,26 +45,23 @@ META_ROBOTS_PROBE = "lotse_robots_probe"
 class SkipRequest(IgnoreRequest):
     """A request the crawl decided not to make; ``reason`` goes into the per-URL log."""
 
-    def __init__(self, reason: str, outcome: str = "skipped"):
+    def __init__(self, reason: str, outcome: Outcome = Outcome.SKIPPED):
         super().__init__(reason)
         self.reason = reason
         self.outcome = outcome
 
 
-class _SpiderState:
-    def __init__(self, crawler: Crawler):
+class _SharedState:
+    def __init__(self, crawler: Crawler, state: CrawlState):
         self.crawler = crawler
+        self.state = state
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
-        return cls(crawler)
-
-    @property
-    def site(self) -> SiteSpider:
-        return self.crawler.spider  # type: ignore[return-value]
+        return cls(crawler, CrawlState.of(crawler))
 
 
-class NetGuardMiddleware(_SpiderState):
+class NetGuardMiddleware(_SharedState):
     """Refuse hosts that resolve to non-public addresses, on every request and redirect hop."""
 
     def process_request(self, request: Request) -> None:
@@ -71,33 +70,33 @@ class NetGuardMiddleware(_SpiderState):
             port = parts.port or DEFAULT_PORTS.get(parts.scheme)
         except ValueError:  # a port that is not a number: no connection will be made
             raise SkipRequest("refused_address: invalid port") from None
-        decision = self.site.netguard.check(parts.hostname or "", port)
+        decision = self.state.netguard.check(parts.hostname or "", port)
         if not decision.allowed:
             raise SkipRequest(f"refused_address: {decision.reason}")
 
 
-class RedirectScopeMiddleware(_SpiderState):
+class RedirectScopeMiddleware(_SharedState):
     """A redirect may not leave the source's scope nor fetch a URL the crawl already has."""
 
     def process_request(self, request: Request) -> None:
         if not request.meta.get("redirect_urls") or request.meta.get("lotse_aux"):
             return
-        site = self.site
+        state = self.state
         # Validators of the first URL say nothing about the redirect target.
         for header in CONDITIONAL_HEADERS:
             request.headers.pop(header, None)
         try:
-            key = site.scope.normalize(request.url)
+            key = state.scope.normalize(request.url)
         except InvalidURL:
             raise SkipRequest(ScopeReason.NOT_HTTP.value) from None
         if key == request.meta.get("lotse_target"):
             return  # this hop was checked already (Scrapy re-sends after the middleware)
-        reason = site.scope.check(key, request.meta.get("lotse_depth", 0))
+        reason = state.scope.check(key, request.meta.get("lotse_depth", 0))
         if reason is not ScopeReason.IN_SCOPE:
             raise SkipRequest(f"redirect_{reason}")
-        if key in site.seen:
+        if key in state.seen:
             raise SkipRequest(f"redirect_to_known_url: {key}")
-        site.seen.add(key)
+        state.seen.add(key)
         request.meta["lotse_target"] = key
 
 
@@ -111,8 +110,8 @@ class RobotsProbeMiddleware:
             raise IgnoreRequest("robots.txt read")
 
 
-class RobotsReportMiddleware(_SpiderState):
-    """Tells the spider when a robots.txt could not be read (refused, timeout, 5xx after the
+class RobotsReportMiddleware(_SharedState):
+    """Tells the crawl when a robots.txt could not be read (refused, timeout, 5xx after the
     retries): Scrapy's RobotsTxtMiddleware then crawls as if there were none and only logs
     it, so neither the editor's per-URL log nor the crawl's completeness would know."""
 
@@ -126,7 +125,7 @@ class RobotsReportMiddleware(_SpiderState):
         if self._is_robots(request) and (
             response.status >= 500 or response.status in RETRY_STATUSES
         ):
-            self.site.robots_failed(request.url, f"http_{response.status}", response.status)
+            self.state.robots_failed(request.url, f"http_{response.status}", response.status)
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
@@ -134,10 +133,10 @@ class RobotsReportMiddleware(_SpiderState):
             from crawler.failures import describe_exception
 
             _, reason, status = describe_exception(exception)
-            self.site.robots_failed(request.url, reason, status)
+            self.state.robots_failed(request.url, reason, status)
 
 
-class ConditionalGetMiddleware(_SpiderState):
+class ConditionalGetMiddleware(_SharedState):
     """Send the stored ETag / Last-Modified so unchanged pages cost a 304, not a body."""
 
     def process_request(self, request: Request) -> None:
@@ -148,7 +147,7 @@ class ConditionalGetMiddleware(_SpiderState):
         page = request.meta.pop(META_STORED, None)
         if page is None or page.url != request.url:  # not looked up yet, or a redirect hop
             try:
-                page = self.site.store.get_page(request.url)
+                page = self.state.store.get_page(request.url)
             except InvalidURL:
                 return
         if page is None or not page.has_body:
@@ -182,14 +181,15 @@ def backoff_seconds(attempt: int, base: float, cap: float) -> float:
     return random.uniform(0.5, 1.0) * min(cap, base * (2**attempt))
 
 
-class BackoffRetryMiddleware(_SpiderState):
+class BackoffRetryMiddleware(_SharedState):
     """Retry 429/5xx and network errors with backoff, honouring Retry-After.
 
-    Scrapy's own RetryMiddleware retries at once; a struggling server deserves a pause.
+    Scrapy's own RetryMiddleware retries at once; a struggling server deserves a pause. The
+    pause is spent outside Scrapy's request slots (crawler.retrying).
     """
 
     def _delay_for(self, attempt: int, response: Response | None) -> float | None:
-        config = self.site.config
+        config = self.state.config
         base = max(1.0, config.download_delay)
         wait = backoff_seconds(attempt, base, cap=config.max_retry_after_s)
         if response is not None:
@@ -200,24 +200,33 @@ class BackoffRetryMiddleware(_SpiderState):
                 wait = max(wait, asked)
         return wait
 
-    async def _retry(self, request: Request, response: Response | None) -> Request | None:
+    async def _retry(
+        self, request: Request, response: Response | None, reason: str, status: int | None
+    ) -> Request | None:
+        """None: no retry. Otherwise the retry, after its wait, or ``RetryLater`` when it
+        will be sent again by itself."""
         attempt = request.meta.get("lotse_retries", 0)
-        if attempt >= self.site.config.retry_times:
+        if attempt >= self.state.config.retry_times:
             return None
         wait = self._delay_for(attempt, response)
         if wait is None:
             return None
         logger.info("retrying %s in %.1fs (attempt %s)", request.url, wait, attempt + 1)
-        # Sleeping here holds no download slot; other hosts keep crawling meanwhile.
-        await asyncio.sleep(wait)
         retry = request.replace(dont_filter=True)
         retry.meta["lotse_retries"] = attempt + 1
-        return retry
+        if request.callback is NO_CALLBACK:
+            # A component's own download (robots.txt) cannot be scheduled again; it waits
+            # here, holding one of Scrapy's slots: one robots.txt per host at most.
+            await asyncio.sleep(wait)
+            return retry
+        self.state.retries.add(self.crawler.engine, retry, wait, reason=reason, status=status)
+        raise RetryLater(f"retry in {wait:.1f}s")
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         if response.status not in RETRY_STATUSES or request.meta.get("dont_retry"):
             return response
-        retry = await self._retry(request, response)
+        status = response.status
+        retry = await self._retry(request, response, f"http_{status}", status)
         return response if retry is None else retry
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
@@ -225,4 +234,7 @@ class BackoffRetryMiddleware(_SpiderState):
             return None  # retrying cannot help
         if request.meta.get("dont_retry"):
             return None
-        return await self._retry(request, None)
+        from crawler.failures import describe_exception
+
+        _, reason, status = describe_exception(exception)
+        return await self._retry(request, None, reason, status)

@@ -33,10 +33,10 @@ from scrapy import Request, signals
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.state import CrawlState
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-
-    from crawler.spiders.site import SiteSpider
 
 logger = logging.getLogger(__name__)
 
@@ -179,8 +179,8 @@ class HostPolitenessMiddleware:
     as transferring, so CONCURRENT_REQUESTS_PER_DOMAIN does not hold.
     """
 
-    def __init__(self, crawler: Crawler, url: str):
-        self.crawler = crawler
+    def __init__(self, url: str, state: CrawlState):
+        self.state = state
         self.local = LocalHostSlots()
         self.shared: RedisHostSlots | None = RedisHostSlots(url) if url else None
         # host -> event set when a slot of this process frees up; replaced after each set.
@@ -188,13 +188,9 @@ class HostPolitenessMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostPolitenessMiddleware:
-        middleware = cls(crawler, crawler.settings.get(SETTING) or "")
+        middleware = cls(crawler.settings.get(SETTING) or "", CrawlState.of(crawler))
         crawler.signals.connect(middleware.on_closed, signal=signals.spider_closed)
         return middleware
-
-    @property
-    def site(self) -> SiteSpider:
-        return self.crawler.spider  # type: ignore[return-value]
 
     def _fall_back(self, exc: Exception) -> None:
         if self.shared is None:
@@ -207,9 +203,9 @@ class HostPolitenessMiddleware:
         self.shared = None
 
     async def process_request(self, request: Request) -> None:
-        config = self.site.config
+        config = self.state.config
         host = host_key(request)
-        delay = self.site.host_delays.get(urlparse_cached(request).hostname or "")
+        delay = self.state.host_delays.get(urlparse_cached(request).hostname or "")
         delay = max(config.download_delay, delay or 0.0)
         # Counted from the reserved start: the whole download fits; a leaked lease ends after.
         lease = config.request_timeout_s + LEASE_MARGIN_S

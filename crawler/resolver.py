@@ -20,6 +20,15 @@ logger = logging.getLogger(__name__)
 SETTING = "LOTSE_ALLOWED_NETWORKS"
 
 
+class RefusedAddress(DNSLookupError):
+    """DNS answered with an address the crawl may not connect to. Scrapy turns it into a
+    CannotResolveHostError whose cause is this; ``reason`` is the per-URL log's."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class GuardedResolver(CachingThreadedResolver):
     def __init__(
         self, reactor: Any, cache_size: int, timeout: float, guard: NetGuard | None = None
@@ -42,5 +51,5 @@ class GuardedResolver(CachingThreadedResolver):
         decision = self.guard.check_address(name, address)
         if not decision.allowed:
             logger.warning("refusing to connect to %s at %s: %s", name, address, decision.reason)
-            raise DNSLookupError(f"refused_address: {decision.reason}")
+            raise RefusedAddress(f"refused_address: {decision.reason}")
         return address

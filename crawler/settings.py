@@ -7,6 +7,7 @@ from typing import Any
 from crawler.config import CrawlConfig
 
 MW = "crawler.middlewares."
+STOCK = "crawler.stock_middlewares."
 
 
 def scrapy_settings(config: CrawlConfig) -> dict[str, Any]:
@@ -54,7 +55,16 @@ def scrapy_settings(config: CrawlConfig) -> dict[str, Any]:
             # Scope first: a host outside the source is refused without even a DNS lookup.
             MW + "RedirectScopeMiddleware": 40,
             MW + "NetGuardMiddleware": 50,
-            # Scrapy's RobotsTxtMiddleware runs at 100, after the guard.
+            # Scrapy's robots.txt check runs at 100, after the guard. It and the other stock
+            # middlewares below raise typed errors in Lotse's versions (crawler.stock_middlewares).
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            STOCK + "TypedRobotsTxtMiddleware": 100,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            STOCK + "TypedMetaRefreshMiddleware": 580,
+            "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+            STOCK + "TypedHttpCompressionMiddleware": 590,
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+            STOCK + "TypedRedirectMiddleware": 600,
             MW + "RobotsProbeMiddleware": 110,
             MW + "ConditionalGetMiddleware": 560,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

@@ -27,21 +27,22 @@ from backend.sources.run_end import (
 )
 from backend.wiring import crawl_config, page_store_config
 from crawler.config import CrawlConfigError
+from crawler.events import Outcome
 from workers.dispatch import enqueue_on_commit
 from workers.names import Task
 
 logger = logging.getLogger(__name__)
 
 # Crawler outcomes that prove a page is there (its missed-crawls counter starts again).
-SEEN_OUTCOMES = ("fetched_new", "fetched_changed", "unchanged")
-# crawler event outcome -> (log outcome, counters it adds to)
-OUTCOMES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "fetched_new": (CrawlLogEntry.Outcome.NEW, ("fetched", "new")),
-    "fetched_changed": (CrawlLogEntry.Outcome.CHANGED, ("fetched", "changed")),
-    "unchanged": (CrawlLogEntry.Outcome.UNCHANGED, ("fetched", "unchanged")),
-    "skipped": (CrawlLogEntry.Outcome.SKIPPED, ("skipped",)),
-    "failed": (CrawlLogEntry.Outcome.FAILED, ("failed",)),
-    "gone": (CrawlLogEntry.Outcome.GONE, ("gone",)),
+SEEN_OUTCOMES = (Outcome.FETCHED_NEW, Outcome.FETCHED_CHANGED, Outcome.UNCHANGED)
+# the CrawlRun counters each outcome of a page adds to (its log entry keeps the outcome)
+COUNTERS: dict[Outcome, tuple[str, ...]] = {
+    Outcome.FETCHED_NEW: ("fetched", "new"),
+    Outcome.FETCHED_CHANGED: ("fetched", "changed"),
+    Outcome.UNCHANGED: ("fetched", "unchanged"),
+    Outcome.SKIPPED: ("skipped",),
+    Outcome.FAILED: ("failed",),
+    Outcome.GONE: ("gone",),
 }
 # Fetches a crawl needs that are no page: their failures are logged with this prefix.
 AUX_EVENTS = {"robots": "robots.txt", "sitemap": "sitemap"}
@@ -62,7 +63,7 @@ class RunRecorder:
         kind = event.get("event")
         if kind in AUX_EVENTS and event.get("reason"):
             self._aux_failures.append(event)  # a robots.txt or sitemap that failed
-        elif kind != "url" or event.get("outcome") not in OUTCOMES:
+        elif kind != "url" or event.get("outcome") not in COUNTERS:
             return
         else:
             self._events.append(event)
@@ -85,8 +86,8 @@ class RunRecorder:
             counters: Counter[str] = Counter()
             entries = []
             for event in events:
-                outcome, adds = OUTCOMES[event["outcome"]]
-                counters.update(adds)
+                outcome = Outcome(event["outcome"])
+                counters.update(COUNTERS[outcome])
                 entries.append(_log_entry(self.run, event, outcome))
             counters["discovered"] = len(events)
             CrawlLogEntry.objects.bulk_create(entries)
@@ -96,7 +97,7 @@ class RunRecorder:
             )
 
 
-def _log_entry(run: CrawlRun, event: dict, outcome: str) -> CrawlLogEntry:
+def _log_entry(run: CrawlRun, event: dict, outcome: Outcome) -> CrawlLogEntry:
     return CrawlLogEntry(
         run=run,
         url=str(event.get("url", ""))[:2000],
@@ -113,7 +114,7 @@ def _aux_log_entry(run: CrawlRun, event: dict) -> CrawlLogEntry:
     return CrawlLogEntry(
         run=run,
         url=str(event.get("url", ""))[:2000],
-        outcome=CrawlLogEntry.Outcome.FAILED,
+        outcome=Outcome.FAILED,
         reason=f"{AUX_EVENTS[event['event']]}: {event.get('reason')}"[:300],
         http_status=event.get("status") if isinstance(event.get("status"), int) else None,
         at=_parse_time(event.get("at")),
@@ -129,7 +130,7 @@ def _parse_time(value) -> datetime:
 
 def _apply_to_documents(source: Source, events: list[dict]) -> None:
     """New and changed pages (and unchanged ones not yet indexed) get ingested; gone ones deleted."""
-    by_hash = {url_key(e["url"]): e for e in events if e["outcome"] != "skipped"}
+    by_hash = {url_key(e["url"]): e for e in events if e["outcome"] != Outcome.SKIPPED}
     seen = [key for key, e in by_hash.items() if e["outcome"] in SEEN_OUTCOMES]
     Document.objects.filter(source=source, url_hash__in=seen, missed_crawls__gt=0).update(
         missed_crawls=0
@@ -142,15 +143,15 @@ def _apply_to_documents(source: Source, events: list[dict]) -> None:
     for key, event in by_hash.items():
         doc = existing.get(key)
         outcome = event["outcome"]
-        if outcome == "gone":
+        if outcome == Outcome.GONE:
             if doc is not None and doc.status != Document.Status.GONE:
                 doc.status = Document.Status.GONE
                 doc.save(update_fields=["status", "updated_at"])
                 to_delete.append(doc.pk)
             continue
-        if outcome == "failed":
+        if outcome == Outcome.FAILED:
             continue
-        fresh = outcome in ("fetched_new", "fetched_changed")
+        fresh = outcome in (Outcome.FETCHED_NEW, Outcome.FETCHED_CHANGED)
         if doc is None:
             to_create.append(_new_document(source, event, key))
         elif fresh or doc.status in (Document.Status.GONE, Document.Status.PENDING):

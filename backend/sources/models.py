@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crawler.events import Outcome as CrawlOutcome
 from crawler.scope import MAX_PATTERN_CHARS, MAX_PATTERNS, PatternError, check_pattern
 
 
@@ -332,16 +333,25 @@ class CrawlRun(models.Model):
         return str(FINISH_EXPLANATIONS.get(self.finish_reason, ""))
 
 
+# The editor's words for the crawler's outcomes. crawler.events.Outcome is the one vocabulary
+# of the crawler, the run recorder (backend.sources.crawling) and the per-URL log.
+OUTCOME_LABELS = {
+    CrawlOutcome.FETCHED_NEW: _("fetched: new"),
+    CrawlOutcome.FETCHED_CHANGED: _("fetched: changed"),
+    CrawlOutcome.UNCHANGED: _("unchanged"),
+    CrawlOutcome.SKIPPED: _("skipped"),
+    CrawlOutcome.FAILED: _("failed"),
+    CrawlOutcome.GONE: _("gone"),
+}
+
+
 class CrawlLogEntry(models.Model):
     """One line of a run's per-URL log: what happened to a URL, and why."""
 
-    class Outcome(models.TextChoices):
-        NEW = "new", _("fetched: new")
-        CHANGED = "changed", _("fetched: changed")
-        UNCHANGED = "unchanged", _("unchanged")
-        SKIPPED = "skipped", _("skipped")
-        FAILED = "failed", _("failed")
-        GONE = "gone", _("gone")
+    # The crawler's outcomes as choices (an outcome without a label fails here, at import).
+    Outcome = models.TextChoices(
+        "Outcome", [(o.name, (o.value, OUTCOME_LABELS[o])) for o in CrawlOutcome]
+    )
 
     run = models.ForeignKey(
         CrawlRun, on_delete=models.CASCADE, related_name="log", verbose_name=_("crawl run")

@@ -19,6 +19,7 @@ from backend.documents.models import Document, url_key
 from backend.ops.stores import page_store
 from backend.sources.models import CrawlLogEntry, CrawlRun
 from backend.sources.signals import crawl_ended
+from crawler.events import Outcome
 from workers.dispatch import enqueue_on_commit
 from workers.names import Task
 
@@ -26,12 +27,7 @@ logger = logging.getLogger(__name__)
 
 # A page in one of these states this run is not missing: it exists (failing pages included:
 # a 500 says "try later", not "gone").
-PRESENT = (
-    CrawlLogEntry.Outcome.NEW,
-    CrawlLogEntry.Outcome.CHANGED,
-    CrawlLogEntry.Outcome.UNCHANGED,
-    CrawlLogEntry.Outcome.FAILED,
-)
+PRESENT = (Outcome.FETCHED_NEW, Outcome.FETCHED_CHANGED, Outcome.UNCHANGED, Outcome.FAILED)
 
 
 def mark_unseen_documents_gone(run: CrawlRun) -> int:
@@ -61,7 +57,7 @@ def mark_unseen_documents_gone(run: CrawlRun) -> int:
             CrawlLogEntry.objects.create(
                 run=run,
                 url=doc.url,
-                outcome=CrawlLogEntry.Outcome.GONE,
+                outcome=Outcome.GONE,
                 reason=f"not reached in {limit} complete crawls",
                 at=timezone.now(),
             )

@@ -108,7 +108,11 @@ def test_crawl_start_conflict_and_stop(staff_api, source, no_dispatch):
 
 def test_run_log_filters_by_outcome(staff_api, source):
     run = CrawlRun.objects.create(source=source, status=CrawlRun.Status.FINISHED)
-    for outcome, reason in [("new", ""), ("skipped", "robots_disallowed"), ("failed", "http_500")]:
+    for outcome, reason in [
+        ("fetched_new", ""),
+        ("skipped", "robots_disallowed"),
+        ("failed", "http_500"),
+    ]:
         CrawlLogEntry.objects.create(
             run=run,
             url=f"https://verein.example/{outcome}",

@@ -101,7 +101,7 @@ def rows(monkeypatch):
     source = Source.objects.create(name="Verein", start_urls="https://verein.example/")
     run = CrawlRun.objects.create(source=source, status=CrawlRun.Status.RUNNING)
     CrawlLogEntry.objects.create(
-        run=run, url="https://verein.example/", outcome="new", at="2026-11-21T10:00:00Z"
+        run=run, url="https://verein.example/", outcome="fetched_new", at="2026-11-21T10:00:00Z"
     )
     return {"id": [source.pk, run.pk]}
 
