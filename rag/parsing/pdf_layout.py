@@ -231,11 +231,13 @@ def _drop_page_furniture(pages: list[list[_Line]]) -> list[list[_Line]]:
 
 def open_pdfium(body: bytes):
     import pypdfium2
+    import pypdfium2.raw as pdfium_c
 
     try:
         return pypdfium2.PdfDocument(body)
     except pypdfium2.PdfiumError as exc:
-        if "password" in str(exc).lower() or "security" in str(exc).lower():
+        # loading is the one call whose error says why: by code, not by its message
+        if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
             raise EncryptedDocumentError(f"the PDF is encrypted ({exc})") from exc
         raise DocumentParseError(f"the PDF cannot be read: {exc}") from exc
 
@@ -335,11 +337,13 @@ def extract_boxes(
         raise
     except DocumentParseError as pdfium_error:
         logger.info("PDFium cannot open the PDF, trying pdfminer: %s", pdfium_error)
+        from pdfminer.pdfdocument import PDFEncryptionError  # PDFPasswordIncorrect's base
+
         try:
             return extract_with_pdfminer(body, max_pages)
+        except PDFEncryptionError as exc:
+            raise EncryptedDocumentError(f"the PDF is encrypted ({exc})") from exc
         except Exception as exc:  # pdfminer has no common base class for its parse errors
-            if type(exc).__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError"):
-                raise EncryptedDocumentError(f"the PDF is encrypted ({exc})") from exc
             raise DocumentParseError(
                 f"the PDF text layer cannot be read: {pdfium_error.reason}; {exc}"
             ) from exc
