@@ -79,6 +79,7 @@ coverage:
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install-test
 	$(VENV)/bin/ruff format .

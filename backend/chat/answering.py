@@ -17,12 +17,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.conf import settings
-
 from backend.chat.models import Message
-from backend.ops.stores import dense_config
 from rag.answer.citations import cited_numbers, source_refs
-from rag.answer.config import AnswerConfig, LLMConfig
+from rag.answer.config import LLMConfig
 from rag.answer.extractive import ExtractiveAnswer, extractive_answer
 from rag.answer.llm import AnswerError, Finished, TextDelta, Usage, make_client, stream_answer
 from rag.answer.prompt import build_messages
@@ -64,30 +61,6 @@ class AnswerDraft:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     timings: dict = field(default_factory=dict)
-
-
-def answer_config() -> AnswerConfig:
-    """Settings -> the frozen config ``rag.answer`` takes (read per call: tests override)."""
-    return AnswerConfig(
-        llm=LLMConfig(
-            api_key=settings.OPENAI_API_KEY,
-            base_url=settings.OPENAI_BASE_URL,
-            model=settings.CHAT_MODEL,
-            azure_endpoint=settings.AZURE_OPENAI_ENDPOINT,
-            azure_api_version=settings.AZURE_OPENAI_API_VERSION,
-            timeout_s=settings.CHAT_LLM_TIMEOUT,
-            temperature=settings.CHAT_TEMPERATURE,
-            max_tokens=settings.CHAT_MAX_ANSWER_TOKENS,
-        ),
-        top_k=settings.CHAT_TOP_K,
-        min_confidence=settings.CHAT_MIN_CONFIDENCE,
-        min_stand_out=settings.CHAT_DENSE_STAND_OUT,
-        dense_model=dense_config().model,
-        query_expansion=settings.CHAT_QUERY_EXPANSION,
-        history_turns=settings.CHAT_HISTORY_TURNS,
-        contact_hint=settings.CHAT_CONTACT_HINT,
-        system_prompts=dict(settings.CHAT_SYSTEM_PROMPTS),
-    )
 
 
 # One client per configuration and event loop, kept open: building one (its HTTP connection

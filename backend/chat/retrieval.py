@@ -37,7 +37,8 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
     """The best chunks for ``query`` from the index (empty when nothing is indexed yet);
     hybrid when a dense model is configured, with the same settings as at indexing."""
     from backend.documents.selectors import dead_document_ids
-    from backend.ops.stores import rag_config, vector_client
+    from backend.ops.stores import vector_client
+    from backend.wiring import rag_config
     from rag.ingest import collection_for
     from rag.retrieval import search
     from rag.retrieval.weights import dense_weight

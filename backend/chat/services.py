@@ -29,7 +29,6 @@ from django.utils.translation import gettext as _
 from backend.chat.answering import (
     AnswerDraft,
     ChatEvent,
-    answer_config,
     answer_from,
     error_data,
     llm_client,
@@ -39,6 +38,7 @@ from backend.chat.models import ChatTexts, Conversation, Message
 from backend.chat.retrieval import find_passages, retrieve, retrieved_log
 from backend.chat.selectors import recent_history
 from backend.sources.models import Source
+from backend.wiring import answer_config
 from rag.answer.config import AnswerConfig
 from rag.answer.expansion import expand_query
 from rag.answer.prompt import HistoryTurn

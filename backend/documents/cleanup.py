@@ -18,8 +18,9 @@ from django.db.models import QuerySet
 from django.db.models.signals import post_delete
 
 from backend.documents.models import Document
-from backend.ops.stores import page_store, rag_config, vector_client
+from backend.ops.stores import page_store, vector_client
 from backend.sources.models import Source
+from backend.wiring import rag_config
 from workers.dispatch import enqueue_on_commit
 from workers.names import Task
 

@@ -15,7 +15,8 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from backend.documents.models import Document
-from backend.ops.stores import dense_embedder, page_store, rag_config, vector_client
+from backend.ops.stores import dense_embedder, page_store, vector_client
+from backend.wiring import rag_config
 from rag.embeddings.base import EmbeddingRequestError
 from rag.errors import PermanentError, TransientError
 

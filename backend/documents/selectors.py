@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from backend.documents.models import Document
-from backend.ops.stores import rag_config, vector_client
+from backend.ops.stores import vector_client
+from backend.wiring import rag_config
 
 
 def document_chunks(doc: Document) -> list[dict]:

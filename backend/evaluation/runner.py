@@ -44,7 +44,8 @@ class Outcome:
 
 def chat_config() -> AnswerConfig:
     """The config the chat answers with, built the way the chat builds it."""
-    from backend.chat.services import answer_config, editor_texts_applied
+    from backend.chat.services import editor_texts_applied
+    from backend.wiring import answer_config
 
     return editor_texts_applied(answer_config())
 
@@ -65,7 +66,8 @@ def is_indexed(url: str) -> bool:
     """Whether any passage of ``url`` is in the collection the chat searches."""
     from qdrant_client import models
 
-    from backend.ops.stores import rag_config, vector_client
+    from backend.ops.stores import vector_client
+    from backend.wiring import rag_config
     from rag.ingest import collection_for
 
     client = vector_client()
@@ -147,7 +149,8 @@ def describe_search(config: AnswerConfig | None = None) -> dict:
     """What the questions were asked of: retrieval mode and model, the index and its size,
     and the chat's numeric settings (top_k, relevance thresholds)."""
     from backend.documents.models import Document
-    from backend.ops.stores import rag_config, vector_client
+    from backend.ops.stores import vector_client
+    from backend.wiring import rag_config
     from rag.ingest import collection_for
 
     config = config or chat_config()

@@ -58,7 +58,7 @@ def retrieval_debugger_view(request):
     threshold = None
     if form.is_valid():
         from backend.chat.retrieval import judge_passages, retrieve
-        from backend.chat.services import answer_config
+        from backend.wiring import answer_config
 
         source = form.cleaned_data["source"]
         question = form.cleaned_data["question"]

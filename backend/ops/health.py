@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
+from backend import wiring
 from backend.ops import stores
 
 
@@ -81,7 +82,7 @@ def check_vector_store() -> str:
     from rag.store import ping
 
     ping(stores.vector_client())
-    return "local" if stores.vector_store_config().local else "server"
+    return "local" if wiring.vector_store_config().local else "server"
 
 
 CHECKS: dict[str, Callable[[], str]] = {

@@ -1,122 +1,22 @@
-"""The edge where settings pick the adapters: config objects and shared store clients.
-
-``rag`` and ``crawler`` never read settings; everything that builds their config objects lives
-here, and workers use these functions too.
+"""The process's shared store clients and embedder, opened once from the configs of
+``backend.wiring`` (where settings become config), and how the running instance is set up.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
 from backend.ops.embedded import acquire_embedded_stores
-from crawler.store import PageStore, PageStoreConfig, open_page_store
-from rag.config import (
-    ChunkingConfig,
-    DenseConfig,
-    ParsingConfig,
-    RagConfig,
-    RetrievalConfig,
-    VectorStoreConfig,
-)
+from backend.wiring import answer_config, dense_config, page_store_config, vector_store_config
+from crawler.store import PageStore, open_page_store
 from rag.store import open_vector_client
 
-logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _page_store: PageStore | None = None
 _vector_client = None
-
-
-def page_store_config() -> PageStoreConfig:
-    return PageStoreConfig(
-        url=settings.MONGODB_URL,
-        database=settings.MONGODB_DATABASE,
-        path=str(settings.PAGE_STORE_PATH),
-        timeout_s=settings.HEALTH_CHECK_TIMEOUT,
-    )
-
-
-def vector_store_config() -> VectorStoreConfig:
-    return VectorStoreConfig(
-        url=settings.QDRANT_URL,
-        path=str(settings.QDRANT_PATH),
-        api_key=settings.QDRANT_API_KEY,
-        timeout_s=settings.HEALTH_CHECK_TIMEOUT,
-        collection_prefix=settings.QDRANT_COLLECTION_PREFIX,
-    )
-
-
-def rag_config() -> RagConfig:
-    return RagConfig(
-        vector_store=vector_store_config(),
-        parsing=ParsingConfig(
-            cache_dir=str(settings.RAG_CACHE_DIR),
-            ocr_enabled=settings.RAG_OCR_ENABLED,
-            ocr_languages=settings.RAG_OCR_LANGUAGES,
-            max_pdf_pages=settings.RAG_MAX_PDF_PAGES,
-        ),
-        chunking=ChunkingConfig(
-            max_chars=settings.RAG_CHUNK_MAX_CHARS, min_chars=settings.RAG_CHUNK_MIN_CHARS
-        ),
-        dense=dense_config(),
-        retrieval=retrieval_config(),
-    )
-
-
-def retrieval_config() -> RetrievalConfig:
-    """An operator's RETRIEVAL_DENSE_WEIGHT applies to every language; unset, the weights
-    measured for the model per language (rag/retrieval/weights.py)."""
-    if settings.RETRIEVAL_DENSE_WEIGHT != "":
-        return RetrievalConfig(dense_weight=settings.RETRIEVAL_DENSE_WEIGHT, measured=False)
-    return RetrievalConfig()
-
-
-def dense_config() -> DenseConfig:
-    """ "none": no dense vectors (DenseConfig() means sparse only); "bundled" (the default):
-    the model shipped with Lotse, or sparse only with a warning if its wheel is missing."""
-    provider = settings.EMBEDDING_PROVIDER
-    if provider == "none":
-        return DenseConfig()
-    if provider == "bundled":
-        from rag.embeddings.bundled import BUNDLED_DIM, BUNDLED_MODEL, bundled_model_available
-
-        if not bundled_model_available():
-            _warn_once("the bundled embedding model is not installed; lexical retrieval only")
-            return DenseConfig()
-        return DenseConfig(
-            model=BUNDLED_MODEL,
-            dim=BUNDLED_DIM,
-            provider="bundled",
-            local_threads=settings.EMBEDDING_THREADS,
-        )
-    return DenseConfig(
-        model=settings.EMBEDDING_MODEL,
-        dim=settings.EMBEDDING_DIM,
-        provider=provider,
-        api_key=settings.EMBEDDING_API_KEY or settings.OPENAI_API_KEY,
-        base_url=settings.EMBEDDING_BASE_URL or settings.OPENAI_BASE_URL,
-        azure_endpoint=settings.AZURE_OPENAI_ENDPOINT,
-        azure_api_version=settings.AZURE_OPENAI_API_VERSION,
-        azure_deployment=settings.EMBEDDING_AZURE_DEPLOYMENT or settings.EMBEDDING_MODEL,
-        model_dir=settings.EMBEDDING_MODEL_DIR,
-        local_threads=settings.EMBEDDING_THREADS,
-        query_prefix=settings.EMBEDDING_QUERY_PREFIX,
-        passage_prefix=settings.EMBEDDING_PASSAGE_PREFIX,
-    )
-
-
-_warned: set[str] = set()
-
-
-def _warn_once(message: str) -> None:
-    if message not in _warned:
-        _warned.add(message)
-        logger.warning(message)
-
-
 _embedders: dict = {}
 
 
@@ -167,8 +67,6 @@ def close_stores() -> None:
 def answer_mode() -> dict[str, str]:
     """How the chat answers and searches, from the same configs the chat and the indexer
     use: {"answers": ..., "search": ...}, for the banner, /readyz and the admin start page."""
-    from backend.chat.answering import answer_config
-
     llm = answer_config().llm
     if not llm.enabled:
         answers = "extractive (no language model)"

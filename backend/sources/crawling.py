@@ -18,7 +18,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from backend.documents.models import Document, url_key
-from backend.ops.stores import page_store_config
 from backend.sources.models import CrawlLogEntry, CrawlRun, Source
 from backend.sources.run_end import (
     crash_text,
@@ -26,9 +25,10 @@ from backend.sources.run_end import (
     incomplete_reason_text,
     mark_unseen_documents_gone,
 )
-from crawler.config import CrawlConfig, CrawlConfigError
+from backend.wiring import crawl_config, page_store_config
+from crawler.config import CrawlConfigError
 from workers.dispatch import enqueue_on_commit
-from workers.names import QUEUE_TIME_LIMITS, Queue, Task
+from workers.names import Task
 
 logger = logging.getLogger(__name__)
 
@@ -45,38 +45,6 @@ OUTCOMES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 # Fetches a crawl needs that are no page: their failures are logged with this prefix.
 AUX_EVENTS = {"robots": "robots.txt", "sitemap": "sitemap"}
-
-
-def crawl_config_for(run: CrawlRun) -> CrawlConfig:
-    """The crawler's frozen config for a run: the source's fields plus the operator's limits."""
-    source: Source = run.source
-    soft_limit = QUEUE_TIME_LIMITS[Queue.CRAWLER][0]
-    return CrawlConfig(
-        source_id=str(source.pk),
-        run_id=str(run.pk),
-        start_urls=tuple(source.start_url_list),
-        sitemap_urls=tuple(source.sitemap_url_list),
-        trust_sitemap_lastmod=source.trust_sitemap_lastmod,
-        revisit=source.revisit,
-        max_revisit_days=float(source.max_revisit_days),
-        allowed_domains=tuple(source.allowed_domain_list),
-        include_patterns=tuple(source.include_pattern_list),
-        exclude_patterns=tuple(source.exclude_pattern_list),
-        max_depth=source.max_depth,
-        max_pages=source.max_pages,
-        follow_pdfs=source.follow_pdfs,
-        concurrency_per_host=source.concurrency_per_host,
-        download_delay=source.download_delay,
-        politeness_redis_url=settings.REDIS_URL,
-        allowed_networks=tuple(settings.CRAWLER_ALLOWED_NETWORKS),
-        max_response_bytes=settings.CRAWLER_MAX_RESPONSE_MB * 1024 * 1024,
-        request_timeout_s=settings.CRAWLER_REQUEST_TIMEOUT,
-        user_agent=settings.CRAWLER_USER_AGENT,
-        # Stop the spider well before Celery's soft limit would interrupt us.
-        time_limit_s=min(settings.CRAWLER_TIME_LIMIT, soft_limit - 600),
-        max_failed_share=settings.CRAWLER_MAX_FAILED_SHARE,
-        log_level="WARNING",
-    )
 
 
 class RunRecorder:
@@ -252,7 +220,7 @@ def execute_crawl(run_id: int) -> CrawlRun | None:
         logger.info("crawl run %s has ended or is gone; nothing to do", run_id)
         return None
     try:
-        config = crawl_config_for(run)
+        config = crawl_config(run)
     except CrawlConfigError as exc:
         return end_run(
             run, CrawlRun.Status.FAILED, "invalid_source", f"The source is invalid: {exc}"

@@ -166,11 +166,11 @@ SCOPE_EXPLANATIONS = {
 def explain_url(source: Source, url: str) -> dict:
     """Whether a crawl of ``source`` would fetch ``url``, and why (for the "test a URL" tool)."""
     from backend.documents.models import Document, url_key
-    from backend.sources.crawling import crawl_config_for
+    from backend.wiring import crawl_config
     from crawler import netguard
     from crawler.scope import InvalidURL, Scope
 
-    config = crawl_config_for(CrawlRun(source=source))
+    config = crawl_config(CrawlRun(source=source))
     scope = Scope.from_config(config)
     try:
         normalised = scope.normalize(url.strip())

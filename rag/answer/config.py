@@ -1,4 +1,4 @@
-"""Frozen configuration for answering; built from settings by the backend, in one place."""
+"""Frozen configuration for answering; built from settings in one place, backend/wiring.py."""
 
 from __future__ import annotations
 
@@ -55,9 +55,6 @@ class AnswerConfig:
     # with an LLM: "multi" (rephrasings) or "hyde" (a hypothetical answer) are searched
     # beside the question (rag/answer/expansion.py); "off" by default: one more LLM call
     query_expansion: str = "off"
-    # old raw-score thresholds, kept for settings that still name them; no longer decide
-    min_score: float = 0.0
-    min_dense_score: float = 0.0
     # earlier question/answer pairs given to the model and to query rewriting
     history_turns: int = 3
     # a chunk's text is cut to this many characters in the prompt

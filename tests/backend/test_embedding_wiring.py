@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from django.test import override_settings
 
+from backend import wiring
 from backend.ops import stores
 from rag.config import RetrievalConfig
 from rag.embeddings.bundled import BUNDLED_DIM, BUNDLED_MODEL, BundledEmbedder
@@ -18,7 +19,7 @@ from tests.helpers import clean_env, run_python
 SHOW_DENSE = (
     "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'backend.settings.dev'); "
     "import django, json; django.setup(); "
-    "from backend.ops.stores import dense_config, rag_config; from rag.ingest import collection_for; "
+    "from backend.wiring import dense_config, rag_config; from rag.ingest import collection_for; "
     "c = dense_config(); print(json.dumps({'provider': c.provider, 'model': c.model, "
     "'dim': c.dim, 'threads': c.local_threads, 'collection': collection_for(rag_config())}))"
 )
@@ -112,7 +113,7 @@ def test_a_dense_weight_of_zero_searches_lexically_without_embedding(monkeypatch
         from rag.ingest import collection_for
         from rag.store.collections import ensure_collection
 
-        ensure_collection(client, collection_for(stores.rag_config()), BUNDLED_DIM)
+        ensure_collection(client, collection_for(wiring.rag_config()), BUNDLED_DIM)
         retrieval.retrieve("Wie hoch ist die Hundesteuer?", [], 3)
         assert embedded == []  # German: weight 0, no embedding
         retrieval.retrieve("How much is the dog tax?", [], 3)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import OperationalError
 from django.test import override_settings
 
+from backend import wiring
 from backend.documents.indexing import ingest_document
 from backend.documents.models import Document
 from backend.ops import stores
@@ -52,7 +53,7 @@ def dense_index(embeddings_server, monkeypatch):  # noqa: F811
         EMBEDDING_BASE_URL=embeddings_server.url + "/v1",
         QDRANT_COLLECTION_PREFIX=f"failures{uuid.uuid4().hex[:8]}",
     ):
-        embedder = OpenAIEmbedder(stores.dense_config(), sleep=lambda seconds: None)
+        embedder = OpenAIEmbedder(wiring.dense_config(), sleep=lambda seconds: None)
         monkeypatch.setattr("backend.documents.indexing.dense_embedder", lambda: embedder)
         yield embeddings_server
     stores.close_stores()
@@ -73,7 +74,7 @@ def indexed_document(dense_index) -> Document:
 
 
 def chunks_of(doc: Document) -> list[dict]:
-    return document_chunks(stores.vector_client(), collection_for(stores.rag_config()), str(doc.pk))
+    return document_chunks(stores.vector_client(), collection_for(wiring.rag_config()), str(doc.pk))
 
 
 def run_task(document_id: int, *, retries: int) -> None:

@@ -11,7 +11,7 @@ from tests.helpers import clean_env, run_manage, run_python
 SHOW_MODE = (
     "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'backend.settings.dev'); "
     "import django, json; django.setup(); from django.conf import settings; "
-    "from backend.ops.stores import page_store_config, vector_store_config; "
+    "from backend.wiring import page_store_config, vector_store_config; "
     "print(json.dumps({'db': settings.DATABASES['default']['ENGINE'], "
     "'db_name': settings.DATABASES['default']['NAME'], "
     "'tasks_embedded': settings.TASKS_EMBEDDED, "

@@ -59,18 +59,18 @@ def test_create_source_validates_urls_and_patterns(staff_api):
 
 
 def test_trusting_sitemap_lastmod_is_the_sources_choice(staff_api, source):
-    from backend.sources.crawling import crawl_config_for
+    from backend.wiring import crawl_config
 
     response = staff_api.patch(
         f"/api/v1/sources/{source.pk}/", {"trust_sitemap_lastmod": False}, format="json"
     )
     assert response.status_code == 200
     run = CrawlRun.objects.create(source=Source.objects.get(pk=source.pk))
-    assert crawl_config_for(run).trust_sitemap_lastmod is False
+    assert crawl_config(run).trust_sitemap_lastmod is False
 
 
 def test_the_revisit_policy_is_the_sources_choice(staff_api, source):
-    from backend.sources.crawling import crawl_config_for
+    from backend.wiring import crawl_config
 
     assert staff_api.get(f"/api/v1/sources/{source.pk}/").json()["revisit"] == "every_crawl"
     response = staff_api.patch(
@@ -86,7 +86,7 @@ def test_the_revisit_policy_is_the_sources_choice(staff_api, source):
         format="json",
     )
     assert response.status_code == 200
-    config = crawl_config_for(CrawlRun.objects.create(source=Source.objects.get(pk=source.pk)))
+    config = crawl_config(CrawlRun.objects.create(source=Source.objects.get(pk=source.pk)))
     assert (config.revisit, config.max_revisit_days) == ("when_stale", 3.0)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.test import override_settings
 
+from backend import wiring
 from backend.ops import counters, stores
 from backend.ops.embedded import release_embedded_stores
 from tests.fake_openai import FakeOpenAI
@@ -97,7 +98,7 @@ def _satzung_pdf() -> bytes:
 def index_corpus() -> None:
     from rag.ingest import collection_for, ingest
 
-    config = stores.rag_config()
+    config = wiring.rag_config()
     client = stores.vector_client()
     if client.collection_exists(collection_for(config)):
         return  # indexed by an earlier test of this session; the var dir is per session

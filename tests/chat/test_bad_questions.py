@@ -7,8 +7,8 @@ from django.test import override_settings
 
 from backend.chat.models import Message
 from backend.chat.retrieval import find_passages
-from backend.chat.services import answer_config
 from backend.ops import stores
+from backend.wiring import answer_config
 from tests.chat.conftest import ask
 
 pytestmark = pytest.mark.django_db(transaction=True)

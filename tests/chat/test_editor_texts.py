@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from backend import wiring
 from backend.chat.models import ChatTexts
 from tests.chat.conftest import ask
 from tests.fake_openai import Reply
@@ -57,23 +58,23 @@ def test_texts_are_kept_per_process_and_renewed_on_save_or_expiry(monkeypatch):
     from backend.chat import services
 
     texts = ChatTexts.objects.create(language="de", dont_know="Erste Fassung.")
-    assert services.editor_texts_applied(services.answer_config()).dont_know_texts["de"] == (
+    assert services.editor_texts_applied(wiring.answer_config()).dont_know_texts["de"] == (
         "Erste Fassung."
     )
     with CaptureQueriesContext(connection) as queries:
-        services.editor_texts_applied(services.answer_config())
+        services.editor_texts_applied(wiring.answer_config())
     assert len(queries) == 0  # kept: a turn does not ask the database again
 
     texts.dont_know = "Zweite Fassung."
     texts.save()  # this process (the admin's) sees the change at once
-    config = services.editor_texts_applied(services.answer_config())
+    config = services.editor_texts_applied(wiring.answer_config())
     assert config.dont_know_texts["de"] == "Zweite Fassung."
 
     ChatTexts.objects.filter(pk=texts.pk).update(dont_know="Von anderswo.")  # no signal here
-    assert services.editor_texts_applied(services.answer_config()).dont_know_texts["de"] == (
+    assert services.editor_texts_applied(wiring.answer_config()).dont_know_texts["de"] == (
         "Zweite Fassung."
     )
     monkeypatch.setattr(services, "EDITOR_TEXTS_SECONDS", 0.0)  # as if the time had passed
-    assert services.editor_texts_applied(services.answer_config()).dont_know_texts["de"] == (
+    assert services.editor_texts_applied(wiring.answer_config()).dont_know_texts["de"] == (
         "Von anderswo."
     )

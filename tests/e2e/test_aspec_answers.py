@@ -45,13 +45,17 @@ QUESTIONS = [
 ASK_ALL = """
 import asyncio, json
 from backend.chat.retrieval import retrieve
-from backend.chat.services import answer_config, answer_events, collect_answer, start_turn
+from backend.chat.services import answer_events, collect_answer, start_turn
+from backend.wiring import answer_config
 async def one(question):
     turn = await start_turn(question)
-    answer = await collect_answer(answer_events(turn))
-    chunks = retrieve(question, [], answer_config().top_k)
-    return {**answer, "passages": [chunk.text for chunk in chunks]}
-print(json.dumps([asyncio.run(one(q)) for q in json.loads(QUESTIONS)]))
+    return await collect_answer(answer_events(turn))
+answers = []
+for question in json.loads(QUESTIONS):
+    answer = asyncio.run(one(question))
+    chunks = retrieve(question, [], answer_config().top_k)  # sync: it asks the database
+    answers.append({**answer, "passages": [chunk.text for chunk in chunks]})
+print(json.dumps(answers))
 """
 TITLES = """
 import json

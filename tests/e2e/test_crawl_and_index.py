@@ -12,9 +12,10 @@ import pytest
 from django.test import override_settings
 
 from backend.documents.models import Document
-from backend.ops.stores import rag_config, vector_client
+from backend.ops.stores import vector_client
 from backend.sources.models import CrawlLogEntry, CrawlRun, Source
 from backend.sources.services import CrawlAlreadyRunning, start_crawl
+from backend.wiring import rag_config
 from rag.ingest import collection_for
 from rag.retrieval import search
 from tests.crawler.sites import Answer

@@ -12,8 +12,9 @@ from django.urls import reverse
 from backend.chat.retrieval import retrieve
 from backend.documents.indexing import ingest_document
 from backend.documents.models import Document
-from backend.ops.stores import page_store, rag_config, vector_client
+from backend.ops.stores import page_store, vector_client
 from backend.sources.models import Source
+from backend.wiring import rag_config
 from rag.errors import VectorStoreUnavailable
 from rag.ingest import collection_for
 from tests.e2e.conftest import page
@@ -130,7 +131,9 @@ def test_a_deleted_document_leaves_the_index(admin_client):
     settle()
     assert points(document_id=doc.pk) == 0
     assert points(source_id=source.pk) == 1  # the other page stays
-    assert "verein.example" not in cited_hosts("Wann ist Kinderturnen?")
+    # the other page may still come back as a (weaker) hit: the deleted one may not
+    cited = {hit.url for hit in retrieve("Wann ist Kinderturnen?", [], 10)}
+    assert doc.url not in cited
 
 
 def test_while_qdrant_is_away_the_clean_up_retries_and_nothing_deleted_is_cited(monkeypatch):

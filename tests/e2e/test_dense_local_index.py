@@ -9,9 +9,10 @@ import pytest
 from django.test import override_settings
 
 from backend.documents.models import Document
-from backend.ops.stores import rag_config, vector_client
+from backend.ops.stores import vector_client
 from backend.sources.models import CrawlRun, Source
 from backend.sources.services import start_crawl
+from backend.wiring import rag_config
 from tests.conftest import require
 from workers.inprocess import get_worker
 

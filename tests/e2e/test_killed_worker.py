@@ -21,8 +21,8 @@ from collections import Counter
 import pytest
 
 from backend.documents.models import Document
-from backend.ops.stores import dense_config
 from backend.sources.models import Source
+from backend.wiring import dense_config
 from crawler.store import PageStoreConfig, open_page_store
 from rag.config import RagConfig, VectorStoreConfig
 from rag.ingest import collection_for

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import gzip
+import os
 import re
 
 import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from backend.widget import views
 from backend.widget.snippet import WidgetOptions, script_tag
-from backend.widget.views import WIDGET_JS
+from backend.widget.views import WIDGET_PARTS, WIDGET_SRC, load_script
 
 MAX_GZIPPED_BYTES = 30 * 1024
-SOURCE = WIDGET_JS.read_text(encoding="utf-8")
+SOURCE = load_script().body.decode("utf-8")
 # the code without its comments (which may name what the code must not do)
 CODE = re.sub(r"^\s*//.*$", "", re.sub(r"/\*.*?\*/", "", SOURCE, flags=re.S), flags=re.M)
 
 
 def test_widget_is_at_most_30_kb_gzipped():
-    size = len(gzip.compress(WIDGET_JS.read_bytes(), compresslevel=9))
+    size = len(gzip.compress(SOURCE.encode("utf-8"), compresslevel=9))
     assert size <= MAX_GZIPPED_BYTES, f"widget.js is {size} bytes gzipped"
 
 
@@ -78,13 +80,40 @@ def test_script_is_served_gzipped_with_caching_headers(client):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/javascript; charset=utf-8"
     assert response["Content-Encoding"] == "gzip"
-    assert gzip.decompress(response.content) == WIDGET_JS.read_bytes()
+    assert gzip.decompress(response.content) == b"".join(p.read_bytes() for p in WIDGET_PARTS)
     assert len(response.content) <= MAX_GZIPPED_BYTES
     assert "max-age" in response["Cache-Control"]
     again = client.get("/widget/widget.js", HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304
     plain = client.get("/widget/widget.js")
-    assert plain.content == WIDGET_JS.read_bytes()
+    assert plain.content == b"".join(p.read_bytes() for p in WIDGET_PARTS)
+
+
+def test_every_part_in_the_folder_is_joined():
+    assert sorted(WIDGET_PARTS) == sorted(WIDGET_SRC.glob("*.js"))
+
+
+def test_the_parts_make_one_closure():
+    """Part 1 opens the function all parts run in, the last part closes it, none other does."""
+    lines = [part.read_text(encoding="utf-8").splitlines() for part in WIDGET_PARTS]
+    opens = [i for i, part in enumerate(lines) if "(function () {" in part]
+    closes = [i for i, part in enumerate(lines) if "})();" in part]
+    assert opens == [0] and closes == [len(lines) - 1]
+
+
+def test_an_edited_part_is_served_without_a_restart(tmp_path, monkeypatch):
+    parts = [tmp_path / "a.js", tmp_path / "b.js"]
+    parts[0].write_text("(function () {\n")
+    parts[1].write_text("})();\n")
+    monkeypatch.setattr(views, "WIDGET_PARTS", tuple(parts))
+    before = load_script()
+    assert before.body == b"(function () {\n})();\n"
+    parts[1].write_text("  var edited = 1;\n})();\n")
+    os.utime(parts[1], ns=(parts[1].stat().st_atime_ns, parts[1].stat().st_mtime_ns + 10**9))
+    after = load_script()
+    assert after.body == b"(function () {\n  var edited = 1;\n})();\n"
+    assert after.etag != before.etag
+    assert gzip.decompress(after.gzipped) == after.body
 
 
 def test_demo_page_embeds_the_widget_like_a_customer(client):

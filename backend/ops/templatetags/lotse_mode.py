@@ -6,15 +6,13 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext as _
 
-from backend.ops.stores import dense_config
+from backend.wiring import answer_config, dense_config
 
 register = template.Library()
 
 
 @register.simple_tag
 def answer_mode() -> dict:
-    from backend.chat.answering import answer_config
-
     llm = answer_config().llm
     dense = dense_config()
     return {

@@ -11,7 +11,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from backend.ops.embedded import acquire_embedded_stores
-from backend.ops.stores import dense_config, describe_mode
+from backend.ops.stores import describe_mode
+from backend.wiring import dense_config
 
 
 class Command(BaseCommand):
