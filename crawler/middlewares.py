@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from scrapy import Request
@@ -30,6 +28,7 @@ from crawler.events import Outcome
 from crawler.retrying import RetryLater
 from crawler.scope import DEFAULT_PORTS, InvalidURL, ScopeReason
 from crawler.state import CrawlState
+from rag.retry import RetryPolicy, parse_retry_after
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -162,23 +161,13 @@ class ConditionalGetMiddleware(_SharedState):
 
 def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or HTTP-date); None if unreadable."""
-    if not value:
-        return None
-    text = value.decode("latin-1").strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return parse_retry_after(value, now)
 
 
 def backoff_seconds(attempt: int, base: float, cap: float) -> float:
     """Exponential backoff, jittered down by up to half: base * 2**attempt, at most ``cap``."""
-    return random.uniform(0.5, 1.0) * min(cap, base * (2**attempt))
+    # attempt counts from 0 here, retries from 1 in the shared policy
+    return RetryPolicy(attempts=attempt + 1, base_s=base, cap_s=cap, jitter=0.5).delay(attempt + 1)
 
 
 class BackoffRetryMiddleware(_SharedState):

@@ -59,8 +59,8 @@ def ingest(
 ) -> IngestResult:
     """Index one page or PDF. Raises :class:`rag.errors.PermanentError` (with ``.reason``) for
     input that will never index - mark the Document failed; the old chunks stay until the
-    caller deletes them - and :class:`rag.errors.VectorStoreUnavailable` or a Qdrant/HTTP
-    error for transient trouble - retry. ``title_hint``: see :func:`rag.parsing.parse`.
+    caller deletes them - and a :class:`rag.errors.TransientError` (Qdrant or the embedding
+    service away) for transient trouble - retry. ``title_hint``: see :func:`rag.parsing.parse`.
 
     ``stale_slots``: the chunk slots the document may occupy from earlier writes; its
     leftovers are then deleted by id (see :func:`upsert_document_chunks`). ``before_write``

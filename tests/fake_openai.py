@@ -6,7 +6,8 @@ It speaks the real wire format: ``POST .../chat/completions`` with ``stream: tru
 is recorded, so tests can assert what the model was told.
 
 Replies are scripted: :meth:`FakeOpenAI.queue` sets the next ones in order, ``default`` is
-used when none is queued. Modes model a real endpoint's failures: ``http500``, ``garbage``
+used when none is queued. Modes model a real endpoint's failures: ``http500``, ``status``
+(an error answer with ``Reply.status`` and ``Reply.headers``, e.g. a 429 with Retry-After), ``garbage``
 (unparseable stream), ``error_event`` (an error object inside a started stream, as
 OpenAI sends when a model is overloaded; ``error_after_text``: the same after the reply's
 text), ``slow`` (no answer within the client's timeout), ``length`` (the text, then
@@ -23,14 +24,22 @@ import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 
 logger = logging.getLogger(__name__)
 
 Mode = Literal[
-    "ok", "http500", "garbage", "slow", "error_event", "error_after_text", "length", "empty"
+    "ok",
+    "http500",
+    "status",
+    "garbage",
+    "slow",
+    "error_event",
+    "error_after_text",
+    "length",
+    "empty",
 ]
 
 
@@ -42,6 +51,9 @@ class Reply:
     chunk_delay: float = 0.0
     # seconds before anything is sent in "slow" mode
     delay: float = 5.0
+    # the answer in "status" mode
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def pieces(text: str) -> list[str]:
@@ -64,6 +76,8 @@ class _QuietServer(ThreadingHTTPServer):
 class FakeOpenAI:
     def __init__(self) -> None:
         self.requests: list[dict] = []
+        # time.monotonic() of each request's arrival, in the order of ``requests``
+        self.arrivals: list[float] = []
         self.paths: list[str] = []
         self.default = Reply()
         self._queued: deque[Reply] = deque()
@@ -116,6 +130,7 @@ class FakeOpenAI:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with fake._lock:
                     fake.requests.append(body)
+                    fake.arrivals.append(time.monotonic())
                     fake.paths.append(self.path)
                 if not self.path.split("?")[0].endswith("/chat/completions"):
                     self._json(404, {"error": {"message": "not found", "type": "invalid_request"}})
@@ -123,6 +138,9 @@ class FakeOpenAI:
                 reply = fake.next_reply()
                 if reply.mode == "http500":
                     self._json(500, {"error": {"message": "upstream broke", "type": "server"}})
+                elif reply.mode == "status":
+                    error = {"message": f"as told: {reply.status}", "type": "test"}
+                    self._json(reply.status, {"error": error}, reply.headers)
                 elif reply.mode == "slow":
                     time.sleep(reply.delay)
                     self._json(500, {"error": {"message": "too late", "type": "server"}})
@@ -131,9 +149,11 @@ class FakeOpenAI:
                 else:
                     self._complete(body, reply)
 
-            def _json(self, status: int, data: dict) -> None:
+            def _json(self, status: int, data: dict, headers: dict | None = None) -> None:
                 raw = json.dumps(data).encode()
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()

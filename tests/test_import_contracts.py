@@ -80,6 +80,7 @@ def test_a_forbidden_import_is_caught(code_copy, module, code, contract):
     "module, code",
     [
         ("crawler/sneaky.py", "from rag.errors import TransientError\n"),
+        ("crawler/sneaky.py", "from rag.retry import RetryPolicy, parse_retry_after\n"),
         ("backend/sneaky.py", "from crawler.scope import Scope\nfrom workers.names import Task\n"),
         ("workers/sneaky.py", "from crawler.spiders import site\nimport backend.wiring\n"),
     ],

@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from django.utils.translation import gettext as _
 
 from rag.answer.config import AnswerConfig
-from rag.answer.language import detect_question_language
 from rag.answer.relevance import judge_chunks
 from rag.models import RetrievedChunk
+from rag.parsing.language import detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,7 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
     hybrid: dict = {}
     # the dense side's share for this question's language; 0 (a model that hurts there):
     # lexical search alone, and the query is not even embedded
-    weight = dense_weight(
-        config.retrieval, config.dense.model, detect_question_language(query, default="")
-    )
+    weight = dense_weight(config.retrieval, config.dense.model, detect_language(query, short=True))
     dense_vector = _dense_query_vector(query) if config.dense.model and weight > 0 else None
     if dense_vector is not None:
         hybrid = {

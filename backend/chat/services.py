@@ -41,10 +41,10 @@ from backend.sources.models import Source
 from backend.wiring import answer_config
 from rag.answer.config import AnswerConfig
 from rag.answer.expansion import expand_query
-from rag.answer.language import detect_question_language
 from rag.answer.prompt import HistoryTurn
 from rag.answer.rewrite import rewrite_query
 from rag.answer.texts import GREETING, pick
+from rag.parsing.language import detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -218,11 +218,11 @@ def _open_turn(question, conversation_id, language, source_ids, client, origin):
             default_language = language if language in LANGUAGES else conversation.language
             history = recent_history(conversation, config.history_turns)
             searched = [str(pk) for pk in conversation.sources.values_list("id", flat=True)]
-            detected = detect_question_language(question, default=default_language or "de")
+            detected = detect_language(question, default_language or "de", short=True)
         else:
             # a new conversation: as few statements as possible, every visitor waits for them
             sources = _existing_sources(source_ids)  # checked before anything is stored
-            detected = detect_question_language(question, default=default_language or "de")
+            detected = detect_language(question, default_language or "de", short=True)
             conversation = Conversation.objects.create(
                 client_hash=client, origin=origin[:300], language=detected
             )

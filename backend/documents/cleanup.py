@@ -57,10 +57,11 @@ def _collection() -> tuple[object, str | None]:
     """The vector client and the collection the chat searches (None: nothing indexed yet).
     Collections of other embedding configurations are not searched and not touched."""
     from rag.ingest import collection_for
+    from rag.store.collections import collection_exists
 
     client = vector_client()
     collection = collection_for(rag_config())
-    return client, collection if client.collection_exists(collection) else None
+    return client, collection if collection_exists(client, collection) else None
 
 
 def purge_source(source_id: int) -> int:

@@ -1,45 +1,42 @@
 """Indexing use cases: one Document's page becomes chunks in Qdrant, or leaves the index.
 
 The ``rag`` tasks call these. Every outcome lands on the Document: indexed with its chunk
-count, or failed with a reason an editor can read. Only transient trouble (Qdrant away)
-raises, so the task can retry it.
+count, or failed with a reason an editor can read. Only transient trouble (``TRANSIENT_ERRORS``:
+Qdrant, the embedding service, the page store or the database away) raises, so the task can
+retry it.
 """
 
 from __future__ import annotations
 
 import logging
 
+from django.db import OperationalError
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from backend.documents.models import Document
 from backend.ops.stores import dense_embedder, page_store, vector_client
 from backend.wiring import rag_config
-from rag.embeddings.base import EmbeddingRequestError, EmbeddingUnavailable
-from rag.errors import PermanentError, VectorStoreUnavailable
+from rag.embeddings.base import EmbeddingRequestError
+from rag.errors import PermanentError, TransientError
 
 logger = logging.getLogger(__name__)
 
-# Errors worth a retry: the same input may well succeed a minute later.
+# Errors worth a retry: the same input may well succeed a minute later. The adapters raise
+# TransientError for their services (Qdrant, the embedding API, the page store); the built-in
+# ones are what a library left untranslated. The database's OperationalError (server gone,
+# lock wait timeout, deadlock) counts too: the Document cannot even be marked failed while it
+# lasts, and a retry after the backoff usually finds the database back.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    VectorStoreUnavailable,
-    EmbeddingUnavailable,
+    TransientError,
     ConnectionError,
     TimeoutError,
+    OperationalError,
 )
 
 
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, TRANSIENT_ERRORS):
-        return True
-    # qdrant-client wraps network trouble and 5xx answers in its own exceptions
-    name = type(exc).__name__
-    return name in {
-        "ResponseHandlingException",
-        "ConnectError",
-        "ReadTimeout",
-        "ConnectTimeout",
-    } or (name == "UnexpectedResponse" and getattr(exc, "status_code", 0) >= 500)
+    return isinstance(exc, TRANSIENT_ERRORS)
 
 
 def ingest_document(document_id: int, content_hash: str = "") -> str:
@@ -169,9 +166,10 @@ def _remove_points(document_id: str, slots: int | None = None) -> None:
     """By id when the slots are known; by a filter (a scan in local mode) when the Document
     row is gone with its count, which only an editor's deletion does."""
     from rag.ingest import collection_for
+    from rag.store.collections import collection_exists
     from rag.store.points import delete_document as delete_points
 
     client = vector_client()
     collection = collection_for(rag_config())
-    if client.collection_exists(collection):
+    if collection_exists(client, collection):
         delete_points(client, collection, document_id, slots=slots)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from backend.evaluation.models import TestQuestion
 from backend.sources.models import Source
-from rag.answer.language import detect_question_language
+from rag.parsing.language import detect_language
 
 COLUMNS = (
     "question",
@@ -227,7 +227,7 @@ def _question(row: dict, sources: dict[str, Source]) -> TestQuestion:
     language = str(row.get("language") or "").strip().lower()
     question = TestQuestion(
         question=text,
-        language=language or detect_question_language(text, default="de"),
+        language=language or detect_language(text, "de", short=True),
         cannot_answer=cannot_answer,
         expected_url=expected_url,
         expected_page=_page(row.get("expected_page")),

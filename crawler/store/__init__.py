@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawler.store.base import PageStore, PageStoreConfig, PageStoreError
+from crawler.store.base import PageStore, PageStoreConfig, PageStoreError, PageStoreUnavailable
 from crawler.store.records import (
     HISTORY_LENGTH,
     MAX_KEPT_LINKS,
@@ -32,6 +32,7 @@ __all__ = [
     "PageStore",
     "PageStoreConfig",
     "PageStoreError",
+    "PageStoreUnavailable",
     "content_hash_of",
     "open_page_store",
     "page_key",

@@ -18,6 +18,7 @@ from typing import Any
 
 from crawler.store import records
 from crawler.store.records import Change, ChangeKind, PageInfo, Record, page_key
+from rag.errors import TransientError
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,11 @@ class PageStoreConfig:
 
 class PageStoreError(RuntimeError):
     """The page store cannot be reached or opened; the message says what to fix."""
+
+
+class PageStoreUnavailable(PageStoreError, TransientError):
+    """The page store's server is away or timed out: the same call may succeed later, so the
+    tasks retry it (the one transient-error type of :mod:`rag.errors`)."""
 
 
 class PageStore(ABC):

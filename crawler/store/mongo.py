@@ -10,15 +10,19 @@ MongoDB has no multi-document transaction without a replica set, so a write is a
 compare-and-swap on the document's ``rev`` counter: when another process changed the page
 between our read and our write, the operation reads again and redoes its change. Every query
 goes by ``_id`` or through an index made by ``ensure_indexes``.
+
+pymongo's network trouble (no server selected, a connection lost, a timeout) leaves every
+primitive as :class:`PageStoreUnavailable`, a transient error the tasks retry.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from crawler.store.base import PageStore, PageStoreError
+from crawler.store.base import PageStore, PageStoreError, PageStoreUnavailable
 from crawler.store.records import Change, Record
 
 logger = logging.getLogger(__name__)
@@ -31,6 +35,24 @@ _STORAGE_FIELDS = ("_id", "body", "body_blob", "rev")
 _WITHOUT_BODY = {"body": 0}
 # a page rewritten by others this often while we tried is a bug, not contention
 _MAX_ATTEMPTS = 20
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _network_errors_transient(method: _Method) -> _Method:
+    """Raise pymongo's connection failures and timeouts of ``method`` as PageStoreUnavailable."""
+
+    @functools.wraps(method)
+    def translated(*args: Any, **kwargs: Any) -> Any:
+        from pymongo.errors import ConnectionFailure, ExecutionTimeout
+
+        try:
+            return method(*args, **kwargs)
+        # ConnectionFailure covers AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
+        except (ConnectionFailure, ExecutionTimeout) as exc:
+            raise PageStoreUnavailable(f"page store not reachable: {exc}") from exc
+
+    return translated  # type: ignore[return-value]
 
 
 class MongoPageStore(PageStore):
@@ -46,11 +68,12 @@ class MongoPageStore(PageStore):
         try:
             self._client.admin.command("ping")
         except Exception as exc:  # pymongo raises many kinds; all mean "not reachable"
-            raise PageStoreError(f"page store not reachable: {exc}") from exc
+            raise PageStoreUnavailable(f"page store not reachable: {exc}") from exc
 
     def close(self) -> None:
         self._client.close()
 
+    @_network_errors_transient
     def ensure_indexes(self) -> None:
         self.pages.create_index("sources")
         self.pages.create_index("run_id")
@@ -59,9 +82,11 @@ class MongoPageStore(PageStore):
 
     # -- primitives --------------------------------------------------------------------------
 
+    @_network_errors_transient
     def _read(self, key: str) -> Record | None:
         return _record(self.pages.find_one({"_id": key}, _WITHOUT_BODY))
 
+    @_network_errors_transient
     def _read_body(self, key: str) -> bytes | None:
         doc = self.pages.find_one({"_id": key, "gone": False}, {"body": 1, "body_blob": 1})
         if doc is None:
@@ -71,6 +96,7 @@ class MongoPageStore(PageStore):
         blob = doc.get("body_blob")
         return None if blob is None else self._read_blob(blob)
 
+    @_network_errors_transient
     def _keys(
         self,
         source_id: str,
@@ -88,10 +114,12 @@ class MongoPageStore(PageStore):
             query["run_id"] = {"$ne": other_run_than}
         return {doc["_id"] for doc in self.pages.find(query, {"_id": 1})}
 
+    @_network_errors_transient
     def _source_ids(self) -> set[str]:
         # answered from the "sources" index
         return {str(value) for value in self.pages.distinct("sources") if value}
 
+    @_network_errors_transient
     def _modify(self, key: str, change: Callable[[Record | None], Change]) -> Any:
         from pymongo.errors import DuplicateKeyError
 

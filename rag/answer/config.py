@@ -23,6 +23,9 @@ class LLMConfig:
     # retries before the first token only: once text reached the visitor, a retry would
     # repeat it
     max_retries: int = 1
+    # a Retry-After up to this long is waited for before that retry; a longer one (or a
+    # refusal such as a bad key) ends the attempt at once, so the visitor gets quotes instead
+    max_retry_wait_s: float = 5.0
     temperature: float = 0.1
     max_tokens: int = 800
 

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer import texts
-from rag.answer.language import detect_question_language
 from rag.models import RetrievedChunk
+from rag.parsing.language import detect_language
 from rag.sentences import split_sentences
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -235,9 +235,7 @@ def _lead(chosen: list[_Quote], language: str) -> str:
 def _language_note(chosen: list[_Quote], language: str) -> str:
     """One line when every quote is in the other language than the question. Judged on the
     quotes themselves: a German site's page may well hold an English announcement."""
-    languages = {
-        detect_question_language(quote.text, default=quote.chunk.language) for quote in chosen
-    }
+    languages = {detect_language(quote.text, quote.chunk.language, short=True) for quote in chosen}
     if len(languages) != 1:
         return ""
     (passages,) = languages

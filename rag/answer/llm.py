@@ -2,18 +2,25 @@
 
 Every call goes through :func:`stream_answer` or :func:`complete`, so tests point one
 ``base_url`` at a local fake server and exercise the real ``openai`` SDK. The SDK's own
-retries are off: a retry after the first token would repeat text the visitor already has,
-so :func:`stream_answer` retries once itself, and only before anything was yielded.
+retries are off and Lotse's policy (:mod:`rag.retry`) governs: a retry after the first token
+would repeat text the visitor already has, so :func:`stream_answer` retries itself, only
+before anything was yielded and only after a :class:`TransientAnswerError` (the model away,
+slow, overloaded, or sending nothing usable); a refusal (bad key, unknown model) is not retried.
+The retry comes at once, or after the endpoint's Retry-After when that is short enough for a
+visitor to wait (``LLMConfig.max_retry_wait_s``); a longer one ends the attempt.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from rag.answer.config import LLMConfig
+from rag.errors import TransientError
+from rag.retry import RetryPolicy, retry_after_from_headers
 
 logger = logging.getLogger(__name__)
 
@@ -22,10 +29,21 @@ class AnswerError(Exception):
     """The LLM could not give an answer. ``code`` is stable for clients; ``message`` is for
     logs and operators, never shown with secrets."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, retry_after: float | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        # seconds the endpoint asked to wait (Retry-After), None when it did not say
+        self.retry_after = retry_after
+
+
+class TransientAnswerError(AnswerError, TransientError):
+    """This try failed, the next may not: timeout, network, 408/409/429/5xx, an error event,
+    an unreadable or empty stream."""
+
+
+# statuses the endpoint sends when it is busy, not when the request is wrong
+_TRANSIENT_STATUSES = frozenset({408, 409, 429})
 
 
 @dataclass(frozen=True)
@@ -67,19 +85,32 @@ def make_client(config: LLMConfig):
 
 
 def _classify(exc: Exception) -> AnswerError:
+    """The SDK's exceptions as ours, at this one boundary."""
     import openai
 
     if isinstance(exc, openai.APITimeoutError):
-        return AnswerError("llm_timeout", f"the language model did not answer in time ({exc})")
+        return TransientAnswerError(
+            "llm_timeout", f"the language model did not answer in time ({exc})"
+        )
     if isinstance(exc, openai.APIConnectionError):
-        return AnswerError("llm_unavailable", f"the language model is unreachable ({exc})")
+        return TransientAnswerError("llm_unavailable", f"the language model is unreachable ({exc})")
     if isinstance(exc, openai.APIStatusError):
-        return AnswerError("llm_unavailable", f"the language model answered HTTP {exc.status_code}")
-    return AnswerError("llm_bad_response", f"unusable answer from the language model ({exc!r})")
+        message = f"the language model answered HTTP {exc.status_code}"
+        if exc.status_code >= 500 or exc.status_code in _TRANSIENT_STATUSES:
+            retry_after = retry_after_from_headers(exc.response.headers)
+            return TransientAnswerError("llm_unavailable", message, retry_after)
+        return AnswerError("llm_unavailable", message)
+    return TransientAnswerError(
+        "llm_bad_response", f"unusable answer from the language model ({exc!r})"
+    )
 
 
-def _retryable(error: AnswerError) -> bool:
-    return error.code in {"llm_timeout", "llm_unavailable", "llm_bad_response", "llm_empty"}
+def retry_policy(config: LLMConfig) -> RetryPolicy:
+    """At once (no backoff of ours: a visitor is waiting), unless the endpoint asks for a
+    wait up to ``max_retry_wait_s``."""
+    return RetryPolicy(
+        attempts=config.max_retries, base_s=0.0, cap_s=config.max_retry_wait_s, jitter=0.0
+    )
 
 
 async def _server_sent_data(response) -> AsyncIterator[str]:
@@ -104,15 +135,15 @@ def _chunk(data: str) -> dict:
     try:
         chunk = json.loads(data)
     except ValueError:
-        raise AnswerError(
+        raise TransientAnswerError(
             "llm_bad_response", f"unreadable stream from the language model: {data[:80]!r}"
         ) from None
     if not isinstance(chunk, dict):
-        raise AnswerError("llm_bad_response", f"unexpected stream chunk: {data[:80]!r}")
+        raise TransientAnswerError("llm_bad_response", f"unexpected stream chunk: {data[:80]!r}")
     if chunk.get("error"):
         error = chunk["error"]
         message = error.get("message") if isinstance(error, dict) else error
-        raise AnswerError("llm_unavailable", f"the language model reported: {message}")
+        raise TransientAnswerError("llm_unavailable", f"the language model reported: {message}")
     return chunk
 
 
@@ -156,8 +187,9 @@ async def stream_answer(
 
     Cancellation (the visitor disconnected) passes through untouched.
     """
-    attempts = config.max_retries + 1
-    for attempt in range(1, attempts + 1):
+    policy = retry_policy(config)
+    retry = 0
+    while True:
         started = False
         try:
             async for item in _stream_once(client, config, messages):
@@ -165,14 +197,23 @@ async def stream_answer(
                     started = True
                 yield item
             if not started:
-                raise AnswerError("llm_empty", "the language model sent an empty answer")
+                raise TransientAnswerError("llm_empty", "the language model sent an empty answer")
             return
         except Exception as exc:  # the SDK raises many kinds; all mean "no good answer"
             error = exc if isinstance(exc, AnswerError) else _classify(exc)
-            if started or attempt == attempts or not _retryable(error):
+            retry += 1
+            if (
+                started
+                or not isinstance(error, TransientError)
+                or not policy.allows(retry)
+                or policy.exceeds_cap(error.retry_after)
+            ):
                 logger.warning("LLM answer failed (%s): %s", error.code, error.message)
                 raise error from exc
-            logger.info("LLM attempt %s failed (%s), retrying once", attempt, error.code)
+            wait = policy.delay(retry, error.retry_after)
+            logger.info("LLM attempt %s failed (%s), retrying in %.1fs", retry, error.code, wait)
+            if wait > 0:
+                await asyncio.sleep(wait)
 
 
 async def complete(client, config: LLMConfig, messages: list[dict], max_tokens: int) -> str:

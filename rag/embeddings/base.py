@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from rag.errors import RagError
+from rag.errors import RagError, TransientError
 
 
 @runtime_checkable
@@ -21,7 +21,7 @@ class DenseEmbedder(Protocol):
     def embed_query(self, text: str) -> list[float]: ...
 
 
-class EmbeddingUnavailable(RagError):
+class EmbeddingUnavailable(TransientError):
     """The embedding service kept failing (rate limit, 5xx, network) after bounded retries:
     transient, the task retries later."""
 

@@ -2,8 +2,11 @@
 vLLM, Ollama, LiteLLM, ...) or Azure OpenAI.
 
 Retries are ours, not the SDK's (its ``max_retries`` is set to 0): one bounded loop per batch
-that honours ``Retry-After`` and otherwise backs off exponentially with full jitter, so many
-workers hitting one rate limit spread out instead of retrying in lockstep.
+with the shared policy (:mod:`rag.retry`), full jitter so many workers hitting one rate limit
+spread out instead of retrying in lockstep, and ``Retry-After`` as the least wait (a longer one
+than ``backoff_max_s`` is cut to it). Rate limits, 5xx and the network raise
+:class:`EmbeddingUnavailable` (transient) once the retries are used up; any other refusal
+:class:`EmbeddingRequestError` at once.
 """
 
 from __future__ import annotations
@@ -15,35 +18,25 @@ from collections.abc import Callable, Sequence
 
 from rag.config import DenseConfig
 from rag.embeddings.base import EmbeddingRequestError, EmbeddingUnavailable
+from rag.retry import RetryPolicy, retry_after_from_headers
 
 logger = logging.getLogger(__name__)
 
 
-def _retry_after_seconds(exc: Exception) -> float | None:
-    """The server's own wait hint (``retry-after-ms`` or ``retry-after`` in seconds)."""
+def retry_policy(config: DenseConfig) -> RetryPolicy:
+    """The embedder's retries of one batch: full jitter, up to ``backoff_max_s`` each."""
+    return RetryPolicy(
+        attempts=config.max_retries,
+        base_s=config.backoff_initial_s,
+        cap_s=config.backoff_max_s,
+        jitter=1.0,
+    )
+
+
+def retry_after_seconds(exc: Exception) -> float | None:
+    """The wait the failed answer's headers ask for (see :func:`retry_after_from_headers`)."""
     response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value) / divisor)
-        except ValueError:
-            continue  # an HTTP date: rare for this API, fall back to our own backoff
-    return None
-
-
-def backoff_seconds(
-    attempt: int, config: DenseConfig, retry_after: float | None, rand: Callable[[], float]
-) -> float:
-    """Wait before retry number ``attempt`` (1-based), never longer than ``backoff_max_s``."""
-    if retry_after is not None:
-        return min(retry_after, config.backoff_max_s)
-    ceiling = min(config.backoff_max_s, config.backoff_initial_s * 2 ** (attempt - 1))
-    return ceiling * rand()
+    return retry_after_from_headers(getattr(response, "headers", None))
 
 
 class OpenAIEmbedder:
@@ -65,6 +58,7 @@ class OpenAIEmbedder:
         self._client = client if client is not None else self._make_client(config)
         self._sleep = sleep
         self._rand = rand
+        self._retry = retry_policy(config)
 
     @staticmethod
     def _make_client(config: DenseConfig):
@@ -130,11 +124,11 @@ class OpenAIEmbedder:
                 openai.APIConnectionError,
             ) as exc:
                 attempt += 1
-                if attempt > self.config.max_retries:
+                if not self._retry.allows(attempt):
                     raise EmbeddingUnavailable(
                         f"embedding {self.model!r} failed after {attempt} attempts: {exc}"
                     ) from exc
-                wait = backoff_seconds(attempt, self.config, _retry_after_seconds(exc), self._rand)
+                wait = self._retry.delay(attempt, retry_after_seconds(exc), self._rand)
                 logger.warning(
                     "embedding batch of %s failed (%s), retry %s/%s in %.1fs",
                     len(inputs), type(exc).__name__, attempt, self.config.max_retries, wait,

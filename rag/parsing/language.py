@@ -1,5 +1,6 @@
 """German or English, by counting frequent function words: good enough to pick a label and a
-tesseract hint, with no model to download."""
+tesseract hint, with no model to download. The one language detector of Lotse: pages, PDFs and
+chunks call it as it is; a visitor's question (``short=True``) is judged on fewer words."""
 
 from __future__ import annotations
 
@@ -48,9 +49,29 @@ QUESTION_WORDS = frozenset(
 # below this many function words the text is too short to call
 _MIN_HITS = 3
 
+# What a short question says its language with beyond the function words above: how people
+# ask and thank. Pages use these words too seldom to need them.
+_GERMAN_QUESTION_HINTS = frozenset(
+    """
+    wann warum welche welcher welches wieviel wieviele können müssen gibt mir habe bitte danke
+    gilt kostet gibt's darf dürfen sollen
+    """.split()
+)
+_ENGLISH_QUESTION_HINTS = frozenset(
+    """
+    why much many me could did does do please thanks might cost costs
+    """.split()
+)
+_GERMAN_LETTERS = frozenset("äöüßÄÖÜ")
 
-def detect_language(text: str, default: str = "") -> str:
-    """Return "de", "en", or ``default`` when the text gives too little evidence."""
+
+def detect_language(text: str, default: str = "", *, short: bool = False) -> str:
+    """Return "de", "en", or ``default`` when the text gives too little evidence.
+
+    ``short``: a visitor's question. A few words are all there is, so one telling word
+    decides (question words and umlauts count too) and any majority wins."""
+    if short:
+        return _detect_short(text, default)
     # counting first keeps the per-word work in C: this runs for every page and every chunk
     counts = Counter(_WORD.findall(text[:20000].lower()))
     german = sum(counts[word] for word in counts.keys() & GERMAN_STOPWORDS)
@@ -61,5 +82,18 @@ def detect_language(text: str, default: str = "") -> str:
     if german >= english * 1.2:
         return "de"
     if english >= german * 1.2:
+        return "en"
+    return default
+
+
+def _detect_short(text: str, default: str) -> str:
+    words = _WORD.findall(text[:2000].lower())
+    german = sum(word in GERMAN_STOPWORDS or word in _GERMAN_QUESTION_HINTS for word in words)
+    english = sum(word in ENGLISH_STOPWORDS or word in _ENGLISH_QUESTION_HINTS for word in words)
+    if any(char in _GERMAN_LETTERS for char in text):
+        german += 1
+    if german > english:
+        return "de"
+    if english > german:
         return "en"
     return default

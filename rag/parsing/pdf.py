@@ -20,17 +20,18 @@ from dataclasses import dataclass
 from rag.config import ParsingConfig
 from rag.errors import DocumentParseError, EmptyDocumentError, EncryptedDocumentError
 from rag.models import Block, ParsedDocument
+from rag.parsing.furniture import drop_page_furniture
 from rag.parsing.language import detect_language
 from rag.parsing.pdf_layout import TextBox, clean_text, extract_boxes, open_pdfium
 from rag.parsing.titles import choose_title
 
 logger = logging.getLogger(__name__)
 
-PDF_PARSER_VERSION = "pdf-3"
+# pdf-4: the running-head rule for heads carrying the page number covers pdfminer and OCR pages
+PDF_PARSER_VERSION = "pdf-4"
 
 _SPACES = re.compile(r"\s+")
 _NOT_ALNUM = re.compile(r"[\W_]+")
-_DIGITS = re.compile(r"\d+")
 
 
 @dataclass
@@ -118,21 +119,6 @@ def _outline(reader) -> list[_OutlineEntry]:
         logger.info("ignoring unreadable PDF outline: %s", exc)
         return []
     return entries
-
-
-def _drop_running_heads(boxes: list[TextBox], page_count: int) -> list[TextBox]:
-    """Page numbers and lines repeated on most pages (running heads, footers) are chrome."""
-    if page_count < 4:
-        return [box for box in boxes if not box.text.isdigit()]
-    pages_by_text: dict[str, set[int]] = {}
-    for box in boxes:
-        pages_by_text.setdefault(_DIGITS.sub("#", _norm(box.text)), set()).add(box.page)
-    repeated = {key for key, pages in pages_by_text.items() if len(pages) > page_count / 2}
-    return [
-        box
-        for box in boxes
-        if not box.text.isdigit() and _DIGITS.sub("#", _norm(box.text)) not in repeated
-    ]
 
 
 def _mark_headings_from_outline(
@@ -264,7 +250,7 @@ def parse_pdf(body: bytes, url: str, config: ParsingConfig | None = None) -> Par
         warnings.append(f"{len(scanned)} scanned page(s) skipped: OCR is off")
 
     cover = _cover_title(boxes)
-    boxes = _drop_running_heads(boxes, page_count)
+    boxes = drop_page_furniture(boxes, page_count)
     outline = _outline(reader) if reader is not None else []
     boxes = (
         _mark_headings_from_outline(boxes, outline) if outline else _mark_headings_from_fonts(boxes)

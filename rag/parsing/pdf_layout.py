@@ -3,8 +3,8 @@
 PDFium (pypdfium2) does the reading: a C++ library, roughly fifty times faster than
 pdfminer.six on a LaTeX book, that orders characters, inserts the spaces between words and
 rejoins words hyphenated at a line end. This module turns its lines into paragraphs, joins
-super- and subscripts to their base, drops page numbers and running heads, and repairs the
-glyphs TeX's symbol font leaves unmapped. pdfminer.six remains for the few files PDFium
+super- and subscripts to their base and repairs the glyphs TeX's symbol font leaves unmapped
+(page numbers and running heads go later, for every engine: :mod:`rag.parsing.furniture`). pdfminer.six remains for the few files PDFium
 refuses to open (it is more forgiving about some broken cross-reference tables).
 
 PDFium is not thread-safe: one parse at a time per process, which is how the prefork Celery
@@ -189,53 +189,15 @@ def _join_lines(lines: list[_Line]) -> str:
     return "\n".join(line.text for line in lines)
 
 
-# a page number alone: arabic, or roman as front matter has it ("iii", "XII")
-_PAGE_LABEL = re.compile(r"^(\d{1,4}|(?=[ivxlc])(xc|xl|l?x{0,3})(ix|iv|v?i{0,3}))$", re.I)
-_EDGE_NUMBER = re.compile(r"^(\d{1,4})\s|\s(\d{1,4})$")
-
-
-def _edge_number(text: str) -> int | None:
-    match = _EDGE_NUMBER.search(text.strip())
-    if match is None:
-        return None
-    return int(match.group(1) or match.group(2))
-
-
-def _drop_page_furniture(pages: list[list[_Line]]) -> list[list[_Line]]:
-    """Page numbers and running heads ("7 1.2. METRISCHE RÄUME") are the first or last line
-    of a page; a head is recognised by carrying the printed page number, whose offset to the
-    physical page stays the same through the document (front matter aside)."""
-    offsets = Counter()
-    for number, lines in enumerate(pages, start=1):
-        for line in lines[:1] + lines[1:][-1:]:
-            printed = _edge_number(line.text)
-            if printed is not None and len(line.text) <= 100:
-                offsets[printed - number] += 1
-    offset, seen = offsets.most_common(1)[0] if offsets else (0, 0)
-    # three pages agreeing is no coincidence; below that a number is more likely content
-    trusted = seen >= 3
-    result = []
-    for number, lines in enumerate(pages, start=1):
-        kept = list(lines)
-        for edge in (0, -1):
-            if not kept:
-                break
-            text = kept[edge].text.strip()
-            is_label = bool(_PAGE_LABEL.match(text))
-            is_head = trusted and len(text) <= 100 and _edge_number(text) == number + offset
-            if is_label or is_head:
-                kept.pop(edge)
-        result.append(kept)
-    return result
-
-
 def open_pdfium(body: bytes):
     import pypdfium2
+    import pypdfium2.raw as pdfium_c
 
     try:
         return pypdfium2.PdfDocument(body)
     except pypdfium2.PdfiumError as exc:
-        if "password" in str(exc).lower() or "security" in str(exc).lower():
+        # loading is the one call whose error says why: by code, not by its message
+        if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
             raise EncryptedDocumentError(f"the PDF is encrypted ({exc})") from exc
         raise DocumentParseError(f"the PDF cannot be read: {exc}") from exc
 
@@ -279,7 +241,7 @@ def extract_with_pdfium(
         document.close()
 
     boxes: list[TextBox] = []
-    for number, lines in enumerate(_drop_page_furniture(pages), start=1):
+    for number, lines in enumerate(pages, start=1):
         group: list[_Line] = []
         for line in [*lines, None]:
             if group and (line is None or _starts_new_box(group[-1], line)):
@@ -335,11 +297,13 @@ def extract_boxes(
         raise
     except DocumentParseError as pdfium_error:
         logger.info("PDFium cannot open the PDF, trying pdfminer: %s", pdfium_error)
+        from pdfminer.pdfdocument import PDFEncryptionError  # PDFPasswordIncorrect's base
+
         try:
             return extract_with_pdfminer(body, max_pages)
+        except PDFEncryptionError as exc:
+            raise EncryptedDocumentError(f"the PDF is encrypted ({exc})") from exc
         except Exception as exc:  # pdfminer has no common base class for its parse errors
-            if type(exc).__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError"):
-                raise EncryptedDocumentError(f"the PDF is encrypted ({exc})") from exc
             raise DocumentParseError(
                 f"the PDF text layer cannot be read: {pdfium_error.reason}; {exc}"
             ) from exc

@@ -8,6 +8,7 @@ import re
 import warnings
 
 from rag.config import DenseConfig, SparseConfig
+from rag.store.errors import vector_store_errors
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,12 @@ def collection_name(prefix: str, dense: DenseConfig, sparse: SparseConfig) -> st
     return "-".join(part for part in parts if part)
 
 
+@vector_store_errors()
+def collection_exists(client, name: str) -> bool:
+    return client.collection_exists(name)
+
+
+@vector_store_errors()
 def ensure_collection(client, name: str, dense_dim: int = 0) -> bool:
     """Create the collection with its named vectors and payload indexes unless it exists.
     Returns True when it was created. Safe to call from several workers at once."""

@@ -1,4 +1,7 @@
-"""Writing a document's chunks: deterministic ids, so a re-run overwrites instead of adding."""
+"""Writing a document's chunks: deterministic ids, so a re-run overwrites instead of adding.
+
+Every function here raises Qdrant's failures as :mod:`rag.errors` (see :mod:`rag.store.errors`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from collections.abc import Sequence
 
 from rag.models import Chunk, ChunkVectors
 from rag.store.collections import DENSE, SPARSE
+from rag.store.errors import vector_store_errors
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +36,7 @@ def _document_filter(document_id: str, from_chunk: int | None = None):
     return models.Filter(must=must)
 
 
+@vector_store_errors()
 def upsert_document_chunks(
     client,
     collection: str,
@@ -96,6 +101,7 @@ def upsert_document_chunks(
     return len(points)
 
 
+@vector_store_errors()
 def delete_chunk_slots(client, collection: str, document_id: str, slots: range) -> None:
     """Delete a document's chunks by position (ids that hold no point are ignored)."""
     from qdrant_client import models
@@ -106,6 +112,7 @@ def delete_chunk_slots(client, collection: str, document_id: str, slots: range) 
     client.delete(collection, points_selector=models.PointIdsList(points=ids), wait=True)
 
 
+@vector_store_errors()
 def delete_document(client, collection: str, document_id: str, slots: int | None = None) -> None:
     """Remove every chunk of a document (page gone, or now failing to parse). With ``slots``
     (the chunk slots it may occupy) by id; without, by a filter (a scan in local mode)."""
@@ -121,10 +128,12 @@ def delete_document(client, collection: str, document_id: str, slots: int | None
     )
 
 
+@vector_store_errors()
 def count_document_chunks(client, collection: str, document_id: str) -> int:
     return client.count(collection, count_filter=_document_filter(document_id), exact=True).count
 
 
+@vector_store_errors()
 def document_chunks(
     client, collection: str, document_id: str, limit: int = 10_000, slots: int | None = None
 ) -> list[dict]:
@@ -152,6 +161,7 @@ def document_chunks(
     return sorted(payloads, key=lambda payload: payload.get("chunk_index", 0))
 
 
+@vector_store_errors()
 def delete_source(client, collection: str, source_id: str) -> None:
     """Remove every chunk of a source (the source was deleted)."""
     from qdrant_client import models
@@ -161,6 +171,7 @@ def delete_source(client, collection: str, source_id: str) -> None:
     client.delete(collection, points_selector=models.FilterSelector(filter=selector), wait=True)
 
 
+@vector_store_errors()
 def delete_documents(client, collection: str, document_ids: Sequence[str]) -> None:
     """Remove every chunk of several documents at once."""
     from qdrant_client import models
@@ -172,6 +183,7 @@ def delete_documents(client, collection: str, document_ids: Sequence[str]) -> No
     client.delete(collection, points_selector=models.FilterSelector(filter=selector), wait=True)
 
 
+@vector_store_errors()
 def chunk_owners(client, collection: str, batch_size: int = 1000) -> dict[str, str]:
     """Every document in the collection and its source: {document_id: source_id}. Reads only
     those two payload fields, page by page."""

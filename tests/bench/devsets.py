@@ -23,11 +23,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.answer.config import AnswerConfig
-from rag.answer.language import detect_question_language
 from rag.answer.relevance import judge_chunks
 from rag.config import RagConfig
 from rag.evaluation import QuestionResult, Summary, TestQuestion, judge, summarise
 from rag.ingest import collection_for, ingest
+from rag.parsing.language import detect_language
 from rag.retrieval import search
 from rag.retrieval.weights import dense_weight
 
@@ -144,7 +144,7 @@ def evaluate(
     for question in questions:
         # as backend/chat/retrieval.py: the dense share by the question's language
         weight = dense_weight(
-            config.retrieval, config.dense.model, detect_question_language(question.question, "")
+            config.retrieval, config.dense.model, detect_language(question.question, short=True)
         )
         vector = None
         if embedder is not None and weight > 0:

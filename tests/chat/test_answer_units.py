@@ -6,7 +6,6 @@ import pytest
 
 from rag.answer.citations import cited_numbers, snippet, source_refs
 from rag.answer.extractive import extractive_answer
-from rag.answer.language import detect_question_language
 from rag.answer.prompt import (
     DEFAULT_SYSTEM_PROMPTS,
     HistoryTurn,
@@ -17,6 +16,7 @@ from rag.answer.prompt import (
 from rag.answer.rewrite import heuristic_standalone_query
 from rag.answer.texts import dont_know
 from rag.models import RetrievedChunk
+from rag.parsing.language import detect_language
 
 
 def chunk(text: str, *, url: str = "https://x.example/", title: str = "T", page=None, score=5.0):
@@ -58,10 +58,28 @@ def test_cited_numbers(text, available, expected):
         ("What are the opening hours?", "en"),
         ("Beitrag", "de"),  # no evidence: the default
         ("fee", "de"),
+        # one telling word decides a short question, the function words of pages included
+        ("In welchem Jahr starb Tesla?", "de"),
+        ("Adresse vom Recyclinghof", "de"),
+        ("Can I pay by card?", "en"),
     ],
 )
 def test_question_language(question, expected):
-    assert detect_question_language(question, default="de") == expected
+    assert detect_language(question, "de", short=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Adresse vom Recyclinghof", "de"),
+        ("Wie viele Nationen enthalten „Amazonas“ in ihren Namen?", "de"),
+        ("Why is the sky blue?", "en"),
+        ("Beitrag", ""),
+    ],
+)
+def test_a_question_is_judged_on_fewer_words_than_a_page(question, expected):
+    assert detect_language(question, "", short=True) == expected
+    assert detect_language(question, "") == ""  # too little evidence for a page
 
 
 def test_sources_block_escapes_delimiters_in_crawled_text():

@@ -192,6 +192,31 @@ def test_one_failure_is_retried_transparently(fake_llm):
     assert result.of("done")[0]["outcome"] == "answered"
 
 
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+def test_a_refusal_is_not_retried(fake_llm, status):
+    fake_llm.default = Reply(mode="status", status=status)
+    result = ask("Wie hoch ist der Jahresbeitrag?")
+    assert_fallback(result, "llm_unavailable", 1, fake_llm)  # a bad key stays a bad key
+
+
+def test_a_rate_limit_is_retried_after_its_retry_after(fake_llm):
+    fake_llm.queue(
+        Reply(mode="status", status=429, headers={"Retry-After": "1"}),
+        Reply("Kinder zahlen 60 Euro [1]."),
+    )
+    result = ask("Wie hoch ist der Jahresbeitrag für Kinder?")
+    assert result.text == "Kinder zahlen 60 Euro [1]."
+    assert result.of("done")[0]["outcome"] == "answered"
+    first, second = fake_llm.arrivals[-2:]
+    assert second - first >= 1.0  # one-sided: load only makes the gap longer
+
+
+def test_a_retry_after_longer_than_a_visitor_waits_ends_the_attempt(fake_llm):
+    fake_llm.default = Reply(mode="status", status=429, headers={"Retry-After": "120"})
+    result = ask("Wie hoch ist der Jahresbeitrag?")
+    assert_fallback(result, "llm_unavailable", 1, fake_llm)
+
+
 def test_garbage_from_the_llm_falls_back_to_quotes(fake_llm):
     fake_llm.default = Reply(mode="garbage")
     result = ask("Wie hoch ist der Jahresbeitrag?")

@@ -22,7 +22,8 @@ import pytest
 
 from rag.config import DenseConfig
 from rag.embeddings import EmbeddingRequestError, EmbeddingUnavailable, build_dense_embedder
-from rag.embeddings.openai_api import OpenAIEmbedder, backoff_seconds
+from rag.embeddings.openai_api import OpenAIEmbedder, retry_after_seconds, retry_policy
+from rag.errors import TransientError
 
 REPO = Path(__file__).resolve().parents[2]
 DIM = 8
@@ -199,6 +200,35 @@ def test_gives_up_after_max_retries_with_a_transient_error(embeddings_server):
     assert sleeps == [4.0, 4.0, 4.0]  # a long Retry-After is capped at backoff_max_s
 
 
+def test_a_transient_failure_is_a_transient_error_and_a_refusal_is_not(embeddings_server):
+    embeddings_server.failures = [(503, {})] * 10
+    embedder = OpenAIEmbedder(openai_config(embeddings_server), sleep=Sleeps())
+    with pytest.raises(TransientError):
+        embedder.embed_query("a")
+
+    embeddings_server.failures = [(403, {})]
+    with pytest.raises(EmbeddingRequestError) as refused:
+        embedder.embed_query("a")
+    assert not isinstance(refused.value, TransientError)
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"retry-after-ms": "1500", "retry-after": "9"}, 1.5),  # the finer one wins
+        ({"retry-after": "3"}, 3.0),
+        ({"retry-after": "Thu, 01 Jan 1970 00:00:00 GMT"}, 0.0),  # an HTTP-date, past
+        ({"retry-after": "later"}, None),
+        ({}, None),
+    ],
+)
+def test_retry_after_seconds_reads_both_headers(headers, seconds):
+    class Failure(Exception):
+        response = type("Response", (), {"headers": headers})()
+
+    assert retry_after_seconds(Failure()) == seconds
+
+
 def test_a_rejected_request_is_not_retried(embeddings_server):
     embeddings_server.failures = [(401, {})]
     embedder = OpenAIEmbedder(openai_config(embeddings_server), sleep=Sleeps())
@@ -252,9 +282,10 @@ def test_azure_needs_endpoint_version_and_deployment():
         (1, 120.0, 0.5, 30.0),  # ...but is capped too
     ],
 )
-def test_backoff_seconds(attempt, retry_after, rand, expected):
+def test_retry_policy_from_the_config(attempt, retry_after, rand, expected):
     config = DenseConfig(model="m", dim=8, backoff_initial_s=1.0, backoff_max_s=30.0)
-    assert backoff_seconds(attempt, config, retry_after, lambda: rand) == pytest.approx(expected)
+    policy = retry_policy(config)
+    assert policy.delay(attempt, retry_after, lambda: rand) == pytest.approx(expected)
 
 
 def test_no_dense_model_means_no_embedder():

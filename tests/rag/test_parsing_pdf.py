@@ -7,7 +7,7 @@ import pytest
 
 from rag.config import ParsingConfig
 from rag.errors import DocumentParseError, EmptyDocumentError, EncryptedDocumentError
-from rag.parsing import parse, parse_pdf
+from rag.parsing import parse, parse_pdf, pdf_layout
 from tests.conftest import CI
 from tests.rag.conftest import make_pdf, make_scanned_pdf
 
@@ -55,6 +55,18 @@ def test_password_protected_pdf_is_a_permanent_error():
     with pytest.raises(EncryptedDocumentError) as info:
         parse_pdf(body, "https://example.org/geheim.pdf")
     assert "password" in info.value.reason
+
+
+def test_an_encrypted_pdf_that_only_pdfminer_opens_is_a_permanent_error_too(monkeypatch):
+    """PDFium's fallback: pdfminer's own encryption error, recognised by its type."""
+
+    def pdfium_cannot(*args, **kwargs):
+        raise DocumentParseError("the PDF cannot be read: as if damaged")
+
+    monkeypatch.setattr(pdf_layout, "extract_with_pdfium", pdfium_cannot)
+    body = make_pdf(PAGES, user_password="geheim")
+    with pytest.raises(EncryptedDocumentError):
+        pdf_layout.extract_boxes(body, max_pages=10)
 
 
 @pytest.mark.parametrize(
@@ -182,3 +194,11 @@ def test_pdf_that_pdfium_refuses_is_read_by_pdfminer(monkeypatch):
 
     assert "vier Wochen" in document.text
     assert document.page_count == 2
+
+
+def test_pdfium_says_encrypted_by_its_error_code():
+    with pytest.raises(EncryptedDocumentError):
+        pdf_layout.open_pdfium(make_pdf(PAGES, user_password="geheim"))
+    with pytest.raises(DocumentParseError) as broken:
+        pdf_layout.open_pdfium(b"%PDF-1.4 nothing else")
+    assert not isinstance(broken.value, EncryptedDocumentError)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import random
+from dataclasses import replace
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -13,14 +13,13 @@ from backend.documents.indexing import (
     delete_document,
     give_up,
     ingest_document,
-    is_transient,
 )
 from backend.evaluation.services import execute_run, fail_run
 from backend.ops.services import stamp_probe
 from crawler.store import PageStoreError
 from workers.app import app
 from workers.names import Queue, Task, time_limits
-from workers.tasks._base import worker_name
+from workers.tasks._base import TASK_RETRY, retry_later, worker_name
 
 
 @app.task(name=Task.PROBE_RAG, bind=True, **time_limits(Queue.RAG))
@@ -35,43 +34,36 @@ def ingest_document_task(self, document_id: int, content_hash: str = "") -> None
 
     Idempotent: point ids are derived from the document and chunk position, so a rerun writes
     the same points and deletes leftovers; a task for an outdated content hash does nothing.
-    Transient trouble is retried with exponential backoff and jitter, then marked failed."""
+    Transient trouble is retried with the tasks' backoff (``TASK_RETRY``), then marked failed."""
     try:
         ingest_document(document_id, content_hash)
     except TRANSIENT_ERRORS as exc:
-        retry_or_fail(self, document_id, exc)
-    except Exception as exc:
-        if not is_transient(exc):
-            raise
         retry_or_fail(self, document_id, exc)
 
 
 def retry_or_fail(task, document_id: int, exc: BaseException) -> None:
     """Retry later, or (after RAG_MAX_RETRIES retries; at once in-process) give up: the
     Document fails with the last error and its old chunks are removed."""
-    if task.request.retries >= settings.RAG_MAX_RETRIES or task.request.is_eager:
+    policy = replace(TASK_RETRY, attempts=settings.RAG_MAX_RETRIES)
+    # Checked here, not left to Celery: past its max_retries retry() re-raises the error and
+    # the Document would never be marked failed.
+    if not policy.allows(task.request.retries + 1) or task.request.is_eager:
         give_up(document_id, f"Gave up after {task.request.retries + 1} tries: {exc}")
         return
-    countdown = min(600, 5 * 2**task.request.retries) * random.uniform(0.5, 1.5)
-    # Our bound, not Celery's default max_retries of 3 (past which retry() re-raises the error
-    # and the Document would never be marked failed).
-    raise task.retry(exc=exc, countdown=countdown, max_retries=settings.RAG_MAX_RETRIES)
+    retry_later(task, exc, policy)
 
 
 @app.task(
-    name=Task.DELETE_DOCUMENT,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-    **time_limits(Queue.RAG),
+    name=Task.DELETE_DOCUMENT, bind=True, max_retries=TASK_RETRY.attempts, **time_limits(Queue.RAG)
 )
-def delete_document_task(document_id: int) -> None:
+def delete_document_task(self, document_id: int) -> None:
     """Remove a gone or deleted document's chunks from the index. Idempotent: deleting twice
-    is a no-op. Qdrant away: retried with backoff (the chat leaves deleted documents out
-    meanwhile, and the daily maintenance prunes what a lost task left)."""
-    delete_document(document_id)
+    is a no-op. Qdrant away: retried with ``TASK_RETRY`` (the chat leaves deleted documents
+    out meanwhile, and the daily maintenance prunes what a lost task left)."""
+    try:
+        delete_document(document_id)
+    except TRANSIENT_ERRORS as exc:
+        retry_later(self, exc)
 
 
 @app.task(name=Task.EVALUATE, **time_limits(Queue.RAG))
@@ -94,15 +86,13 @@ def evaluate_task(run_id: int) -> None:
 
 
 @app.task(
-    name=Task.DELETE_SOURCE,
-    autoretry_for=(*TRANSIENT_ERRORS, PageStoreError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-    **time_limits(Queue.RAG),
+    name=Task.DELETE_SOURCE, bind=True, max_retries=TASK_RETRY.attempts, **time_limits(Queue.RAG)
 )
-def delete_source_task(source_id: int) -> None:
+def delete_source_task(self, source_id: int) -> None:
     """Remove a deleted source's chunks from the index and its pages from the page store.
     Idempotent: a second run finds nothing of the source; retried like delete_document."""
-    purge_source(source_id)
+    try:
+        purge_source(source_id)
+    # any page-store error, as before: one that will not pass fails after the last retry
+    except (*TRANSIENT_ERRORS, PageStoreError) as exc:
+        retry_later(self, exc)
