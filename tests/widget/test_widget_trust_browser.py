@@ -17,8 +17,8 @@ import pytest
 from tests.crawler.sites import Site
 from tests.e2e.browser import CHROMIUM_ARGS, LotseServer, chromium_path, free_port, screenshot
 from tests.helpers import clean_env
+from tests.widget.browsing import ask, last_answer, open_widget, sse, wait_answered
 from tests.widget.conftest import CONTENT, CREATE_ADMIN, content_page, host_page
-from tests.widget.test_widget_browser import ask, last_answer, open_widget, sse, wait_answered
 
 CONTACTS = (
     "Kontakt",
