@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 from django.utils.translation import gettext as _
 
+from rag.answer.citations import ENTRY
 from rag.answer.config import AnswerConfig
 from rag.answer.language import detect_question_language
 from rag.answer.relevance import judge_chunks
@@ -37,6 +38,8 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
     """The best chunks for ``query`` from the index (empty when nothing is indexed yet);
     hybrid when a dense model is configured, with the same settings as at indexing."""
     from backend.documents.selectors import dead_document_ids
+    from backend.knowledge.indexing import ENTRY_GROUP
+    from backend.knowledge.selectors import unusable_entry_ids
     from backend.ops.stores import vector_client
     from backend.wiring import rag_config
     from rag.ingest import collection_for
@@ -68,17 +71,39 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
             collection,
             query,
             k=top_k,
-            source_ids=source_ids or None,
+            # editors' entries are in every search; unusable_entry_ids says which may count
+            source_ids=[*source_ids, ENTRY_GROUP] if source_ids else None,
             sparse_config=config.sparse,
             exclude_document_ids=sorted(excluded),
             **hybrid,
         )
-        dead = dead_document_ids(hit.document_id for hit in hits)
+        found = [hit.document_id for hit in hits]
+        # Deleted content whose chunks are still being removed, entries outside their
+        # validity or for other sources: never cite them.
+        dead = dead_document_ids(found) | unusable_entry_ids(found, source_ids)
         if not dead:
-            return hits
-        # Deleted content whose chunks are still being removed: never cite it.
+            return entries_win_ties(hits)
         excluded |= dead
-    return [hit for hit in hits if hit.document_id not in excluded]
+    return entries_win_ties([hit for hit in hits if hit.document_id not in excluded])
+
+
+# An editor's entry goes ahead of crawled passages scoring up to this share more than it:
+# what an editor wrote for the question wins a near-tie against what the site happens to say.
+ENTRY_TIE_MARGIN = 0.05
+
+
+def entries_win_ties(hits: list[RetrievedChunk]) -> list[RetrievedChunk]:
+    """The hits ranked by score, an entry's counted ENTRY_TIE_MARGIN higher (a stable sort:
+    otherwise the search's order). Whether it matches the question at all is still the
+    relevance decision's, on its own score."""
+    if not any(hit.extra.get("kind") == ENTRY for hit in hits):
+        return hits
+
+    def rank(hit: RetrievedChunk) -> float:
+        boost = 1 + ENTRY_TIE_MARGIN if hit.extra.get("kind") == ENTRY else 1
+        return hit.score * boost
+
+    return sorted(hits, key=rank, reverse=True)
 
 
 def chunk_scores(chunk: RetrievedChunk) -> dict:

@@ -56,6 +56,12 @@ OPERATIONS = {
     ("GET", "/api/v1/runs/{id}/"),
     ("GET", "/api/v1/runs/{id}/log/"),
     ("POST", "/api/v1/runs/{id}/stop/"),
+    ("GET", "/api/v1/entries/"),
+    ("POST", "/api/v1/entries/"),
+    ("GET", "/api/v1/entries/{id}/"),
+    ("PUT", "/api/v1/entries/{id}/"),
+    ("PATCH", "/api/v1/entries/{id}/"),
+    ("DELETE", "/api/v1/entries/{id}/"),
 }
 
 
@@ -154,3 +160,4 @@ def test_an_editors_requests_conform_to_the_schema(live_url, rows, editor_token)
     assert 200 in statuses["GET /api/v1/runs/{id}/log/"]
     assert 200 in statuses["PATCH /api/v1/sources/{id}/"]
     assert 400 in statuses["POST /api/v1/sources/"]
+    assert 400 in statuses["POST /api/v1/entries/"]
