@@ -9,11 +9,11 @@ from dataclasses import dataclass, replace
 
 from django.utils.translation import gettext as _
 
-from rag.answer.citations import ENTRY
 from rag.answer.config import AnswerConfig
 from rag.answer.language import detect_question_language
 from rag.answer.relevance import judge_chunks
 from rag.models import RetrievedChunk
+from rag.retrieval.ties import entries_win_ties
 
 logger = logging.getLogger(__name__)
 
@@ -85,25 +85,6 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
             return entries_win_ties(hits)
         excluded |= dead
     return entries_win_ties([hit for hit in hits if hit.document_id not in excluded])
-
-
-# An editor's entry goes ahead of crawled passages scoring up to this share more than it:
-# what an editor wrote for the question wins a near-tie against what the site happens to say.
-ENTRY_TIE_MARGIN = 0.05
-
-
-def entries_win_ties(hits: list[RetrievedChunk]) -> list[RetrievedChunk]:
-    """The hits ranked by score, an entry's counted ENTRY_TIE_MARGIN higher (a stable sort:
-    otherwise the search's order). Whether it matches the question at all is still the
-    relevance decision's, on its own score."""
-    if not any(hit.extra.get("kind") == ENTRY for hit in hits):
-        return hits
-
-    def rank(hit: RetrievedChunk) -> float:
-        boost = 1 + ENTRY_TIE_MARGIN if hit.extra.get("kind") == ENTRY else 1
-        return hit.score * boost
-
-    return sorted(hits, key=rank, reverse=True)
 
 
 def chunk_scores(chunk: RetrievedChunk) -> dict:

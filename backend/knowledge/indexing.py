@@ -20,8 +20,8 @@ from backend.documents.indexing import is_transient
 from backend.knowledge.models import KnowledgeEntry
 from backend.ops.stores import dense_embedder, vector_client
 from backend.wiring import rag_config
-from rag.answer.citations import ENTRY
 from rag.models import Block, ParsedDocument
+from rag.retrieval.ties import ENTRY
 
 logger = logging.getLogger(__name__)
 

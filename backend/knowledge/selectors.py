@@ -40,3 +40,16 @@ def unusable_entry_ids(document_ids: Iterable[str], source_ids: Sequence[str]) -
     if not connection.in_atomic_block:
         connection.close()
     return wanted - live
+
+
+def entry_form_url(question: str, language: str = "") -> str:
+    """The admin's add form for an entry, prefilled with a visitor's question (the admin
+    takes initial values from the query string): one click from a gap or a conversation."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    query = {"question": " ".join(question.split())[:500]}
+    if language in KnowledgeEntry.Language.values:
+        query["language"] = language
+    return f"{reverse('admin:knowledge_knowledgeentry_add')}?{urlencode(query)}"

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 
 from rag.answer.texts import EDITORIAL, pick
 from rag.models import RetrievedChunk
+from rag.retrieval.ties import ENTRY
 
 _CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 SNIPPET_CHARS = 240
@@ -61,9 +62,6 @@ def breadcrumb(title: str, heading_path: Sequence[str]) -> str:
     while path and path[0].casefold() == " ".join(title.split()).casefold():
         path.pop(0)
     return BREADCRUMB.join(path)
-
-
-ENTRY = "entry"  # the payload's ``kind`` of an editor's knowledge entry
 
 
 def editorial_label(date: str, language: str) -> str:

@@ -29,6 +29,7 @@ from rag.config import RagConfig
 from rag.evaluation import QuestionResult, Summary, TestQuestion, judge, summarise
 from rag.ingest import collection_for, ingest
 from rag.retrieval import search
+from rag.retrieval.ties import entries_win_ties
 from rag.retrieval.weights import dense_weight
 
 FAQ_SITE = Path(__file__).resolve().parent / "data" / "faq_site"
@@ -158,6 +159,7 @@ def evaluate(
             dense_vector=vector,
             retrieval_config=replace(config.retrieval, dense_weight=weight),
         )
+        hits = entries_win_ties(hits)  # as the chat ranks: editors' entries win near-ties
         decided = judge_chunks(question.question, hits[: answer.top_k], answer)
         if raw_score_threshold is not None:  # the old decision, for the baseline row
             decided = [
