@@ -82,9 +82,9 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
         # validity or for other sources: never cite them.
         dead = dead_document_ids(found) | unusable_entry_ids(found, source_ids)
         if not dead:
-            return entries_win_ties(hits)
+            return hits
         excluded |= dead
-    return entries_win_ties([hit for hit in hits if hit.document_id not in excluded])
+    return [hit for hit in hits if hit.document_id not in excluded]
 
 
 def chunk_scores(chunk: RetrievedChunk) -> dict:
@@ -121,12 +121,16 @@ def judge_passages(
     """The relevance decision, in one place: the chat, the retrieval debugger and the
     evaluation (``manage.py evaluate``) all call this. The decision itself is
     rag/answer/relevance.py; each judgement's ``why`` is in the editor's language."""
+    decisions = dict(zip(map(id, chunks), judge_chunks(question, chunks, config), strict=True))
+    # an editor's entry that matches the question wins near-ties (rag/retrieval/ties.py)
+    ranked = entries_win_ties(chunks, matches=lambda chunk: decisions[id(chunk)]["relevant"])
     judgements, relevant = [], []
-    for chunk, decided in zip(chunks, judge_chunks(question, chunks, config), strict=True):
+    for chunk in ranked:
+        decided = decisions[id(chunk)]
         judgements.append({**chunk_scores(chunk), **decided, "why": explain(decided, config)})
         if decided["relevant"]:
             relevant.append(chunk)
-    return Passages(ranked=list(chunks), relevant=relevant, judgements=judgements)
+    return Passages(ranked=ranked, relevant=relevant, judgements=judgements)
 
 
 def explain(decided: dict, config: AnswerConfig) -> str:

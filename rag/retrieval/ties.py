@@ -1,13 +1,14 @@
 """Ties between an editor's knowledge entry and crawled passages: the entry wins.
 
 What an editor wrote for a question should answer it before what the site happens to say
-about the same thing, but only when it really scores about as well: a clearly better crawled
-passage still comes first, and whether the entry counts at all stays the relevance
-decision's, on its own unchanged score."""
+about the same thing, but only when the entry matches the question (the relevance decision
+accepted it, on its own unchanged score) and scores about as well: a clearly better crawled
+passage still comes first, and an entry that does not match is never moved up (one that is
+merely close in meaning would push the site's own answer down: tests/bench/bench_entries.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rag.models import RetrievedChunk
 
@@ -17,14 +18,18 @@ ENTRY = "entry"  # the payload's ``kind`` of an editor's knowledge entry
 ENTRY_TIE_MARGIN = 0.05
 
 
-def entries_win_ties(hits: Sequence[RetrievedChunk]) -> list[RetrievedChunk]:
-    """The hits ranked by score with an entry's counted ENTRY_TIE_MARGIN higher (a stable
-    sort: otherwise the search's order). Without entries among them: unchanged."""
-    if not any(hit.extra.get("kind") == ENTRY for hit in hits):
+def entries_win_ties(
+    hits: Sequence[RetrievedChunk], matches: Callable[[RetrievedChunk], bool]
+) -> list[RetrievedChunk]:
+    """The hits ranked by score with a matching entry's counted ENTRY_TIE_MARGIN higher (a
+    stable sort: otherwise the given order). Without a matching entry: unchanged."""
+
+    def favoured(hit: RetrievedChunk) -> bool:
+        return hit.extra.get("kind") == ENTRY and matches(hit)
+
+    if not any(favoured(hit) for hit in hits):
         return list(hits)
-
-    def rank(hit: RetrievedChunk) -> float:
-        boost = 1 + ENTRY_TIE_MARGIN if hit.extra.get("kind") == ENTRY else 1
-        return hit.score * boost
-
-    return sorted(hits, key=rank, reverse=True)
+    return sorted(
+        hits, key=lambda hit: hit.score * (1 + ENTRY_TIE_MARGIN if favoured(hit) else 1),
+        reverse=True,
+    )  # fmt: skip

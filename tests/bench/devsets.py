@@ -159,8 +159,12 @@ def evaluate(
             dense_vector=vector,
             retrieval_config=replace(config.retrieval, dense_weight=weight),
         )
-        hits = entries_win_ties(hits)  # as the chat ranks: editors' entries win near-ties
         decided = judge_chunks(question.question, hits[: answer.top_k], answer)
+        # as backend/chat/retrieval.py: an entry that matches wins near-ties
+        verdicts = {id(hit): d for hit, d in zip(hits, decided, strict=False)}
+        matching = {key for key, d in verdicts.items() if d["relevant"]}
+        top = entries_win_ties(hits[: answer.top_k], lambda hit, ok=matching: id(hit) in ok)
+        hits, decided = top + hits[answer.top_k :], [verdicts[id(hit)] for hit in top]
         if raw_score_threshold is not None:  # the old decision, for the baseline row
             decided = [
                 {"relevant": hit.score >= raw_score_threshold} for hit in hits[: answer.top_k]

@@ -31,14 +31,18 @@ def hit(
     ],
 )
 def test_an_entry_wins_near_ties_only(page_score, entry_score, first):
-    ranked = entries_win_ties([hit("page", page_score), hit("entry", entry_score, entry=True)])
+    hits = [hit("page", page_score), hit("entry", entry_score, entry=True)]
+    ranked = entries_win_ties(hits, matches=lambda hit: True)
     assert ranked[0].document_id == first
     assert [h.score for h in ranked if h.document_id == "entry"] == [entry_score]  # unchanged
 
 
-def test_without_entries_the_order_is_the_searchs():
+def test_without_a_matching_entry_the_order_is_the_searchs():
     hits = [hit("b", 0.5), hit("a", 0.9)]
-    assert entries_win_ties(hits) == hits
+    assert entries_win_ties(hits, matches=lambda hit: True) == hits
+    # an entry the relevance decision did not accept is never moved up
+    hits = [hit("page", 1.0), hit("entry", 1.0, entry=True)]
+    assert entries_win_ties(hits, matches=lambda hit: False) == hits
 
 
 @pytest.mark.parametrize(
