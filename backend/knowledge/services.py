@@ -4,6 +4,7 @@ documents, so the admin and the API answer at once and Qdrant may be away meanwh
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from backend.knowledge.models import KnowledgeEntry
@@ -16,6 +17,23 @@ def on_entry_saved(sender, instance: KnowledgeEntry, **kwargs) -> None:
         return  # validity, sources or nothing changed: those are checked at search time
     KnowledgeEntry.objects.filter(pk=instance.pk).update(status=KnowledgeEntry.Status.PENDING)
     enqueue_on_commit(Task.INDEX_ENTRY, instance.pk)
+
+
+def reindex_entries(*, failed_only: bool = False) -> int:
+    """Queue every entry (or the failed ones) for indexing again, as ``manage.py reindex``
+    does for documents after an embedding change; returns how many."""
+    entries = KnowledgeEntry.objects.all()
+    if failed_only:
+        entries = entries.filter(status=KnowledgeEntry.Status.FAILED)
+    with transaction.atomic():
+        ids = list(entries.values_list("pk", flat=True))
+        # a forgotten hash: the task indexes even where the content is unchanged
+        KnowledgeEntry.objects.filter(pk__in=ids).update(
+            status=KnowledgeEntry.Status.PENDING, indexed_hash=""
+        )
+        for entry_id in ids:
+            enqueue_on_commit(Task.INDEX_ENTRY, entry_id)
+    return len(ids)
 
 
 def on_entry_deleted(sender, instance: KnowledgeEntry, **kwargs) -> None:

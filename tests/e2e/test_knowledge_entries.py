@@ -184,3 +184,24 @@ def test_the_preview_shows_the_chats_answer_citing_the_entry_and_stores_nothing(
     # a question the entry does not answer: the preview says it is not cited
     other = client.get(url, {"question": "Wie hoch ist der Jahresbeitrag für Erwachsene?"})
     assert 'class="errornote"' in other.text and "120 Euro" in other.text
+
+
+def test_reindex_indexes_entries_again_as_after_an_embedding_change(editor, monkeypatch, capsys):
+    import json
+
+    from django.core.management import call_command
+
+    import rag.ingest
+
+    created = write(editor)
+    calls = []
+    real = rag.ingest.index_parsed
+    monkeypatch.setattr(
+        rag.ingest, "index_parsed", lambda *a, **k: calls.append(a[1]) or real(*a, **k)
+    )
+    call_command("reindex", "--json")
+    settle()
+    assert json.loads(capsys.readouterr().out)["entries_queued"] == 1
+    assert [c for c in calls if c.startswith("entry-")] == [f"entry-{created['id']}"]
+    assert KnowledgeEntry.objects.get(pk=created["id"]).status == KnowledgeEntry.Status.INDEXED
+    assert chat(IN_OTHER_WORDS)["outcome"] == "answered"
