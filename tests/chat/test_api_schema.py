@@ -102,8 +102,10 @@ def editor_token():
 @pytest.fixture
 def rows(monkeypatch):
     """A source with a run and its log, so generated ids sometimes hit real objects; no crawl
-    is really started."""
-    monkeypatch.setattr("backend.sources.services.enqueue_on_commit", lambda *a: None)
+    is really started, and the chat tests' index, which later tests count, stays as it is: no
+    fuzzed knowledge entry is indexed, no deleted source's chunks are purged from it."""
+    for module in ("sources.services", "knowledge.services", "documents.cleanup"):
+        monkeypatch.setattr(f"backend.{module}.enqueue_on_commit", lambda *a: None)
     source = Source.objects.create(name="Verein", start_urls="https://verein.example/")
     run = CrawlRun.objects.create(source=source, status=CrawlRun.Status.RUNNING)
     CrawlLogEntry.objects.create(
