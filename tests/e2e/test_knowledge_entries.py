@@ -205,3 +205,15 @@ def test_reindex_indexes_entries_again_as_after_an_embedding_change(editor, monk
     assert [c for c in calls if c.startswith("entry-")] == [f"entry-{created['id']}"]
     assert KnowledgeEntry.objects.get(pk=created["id"]).status == KnowledgeEntry.Status.INDEXED
     assert chat(IN_OTHER_WORDS)["outcome"] == "answered"
+
+
+def test_prune_index_removes_the_chunks_of_an_entry_whose_clean_up_was_lost(editor, monkeypatch):
+    from django.core.management import call_command
+
+    kept, doomed = write(editor), write(editor, question="Gibt es WLAN in der Halle?")
+    monkeypatch.setattr("backend.knowledge.services.enqueue_on_commit", lambda *a: None)
+    KnowledgeEntry.objects.filter(pk=doomed["id"]).delete()  # its task never runs
+    assert points(document_id=f"entry-{doomed['id']}") == 1
+    call_command("prune_index")
+    assert points(document_id=f"entry-{doomed['id']}") == 0
+    assert points(document_id=f"entry-{kept['id']}") == 1
