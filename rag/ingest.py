@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from rag.chunking import chunk_document
 from rag.config import RagConfig
 from rag.embeddings.base import DenseEmbedder
 from rag.embeddings.sparse import SparseEncoder
-from rag.models import ChunkVectors
+from rag.models import ChunkVectors, ParsedDocument
 from rag.parsing import parse
 from rag.store.collections import collection_name, ensure_collection
 from rag.store.points import upsert_document_chunks
@@ -72,7 +72,43 @@ def ingest(
     document = parse(
         body, content_type, url, config.parsing, encoding=encoding, title_hint=title_hint
     )
+    return index_parsed(
+        document,
+        document_id,
+        source_id,
+        config,
+        client,
+        dense_embedder=dense_embedder,
+        stale_slots=stale_slots,
+        before_write=before_write,
+        started=started,
+    )
+
+
+def index_parsed(
+    document: ParsedDocument,
+    document_id: str,
+    source_id: str,
+    config: RagConfig,
+    client,
+    *,
+    dense_embedder: DenseEmbedder | None = None,
+    stale_slots: int | None = None,
+    before_write: Callable[[int], None] | None = None,
+    phrasings: Sequence[str] = (),
+    extra_payload: dict | None = None,
+    started: float | None = None,
+) -> IngestResult:
+    """Chunk, embed and upsert a document that is already text (what :func:`ingest` does
+    after parsing; an editor's knowledge entry starts here). ``phrasings``: other wordings of
+    what the document answers, added to every chunk's headings so they are searched and
+    judged like a section heading. ``extra_payload`` is stored with every chunk."""
+    started = time.monotonic() if started is None else started
     chunks = chunk_document(document, config.chunking)
+    if phrasings:
+        chunks = [
+            replace(chunk, heading_path=(*chunk.heading_path, *phrasings)) for chunk in chunks
+        ]
     encoder = SparseEncoder(config.sparse)
     texts = [chunk.index_text() for chunk in chunks]
     dense = None
@@ -96,12 +132,16 @@ def ingest(
         chunks,
         vectors,
         source_id=source_id,
-        extra_payload={"parser_version": document.parser_version},
+        extra_payload={**(extra_payload or {}), "parser_version": document.parser_version},
         stale_slots=stale_slots,
     )
     seconds = time.monotonic() - started
     logger.info(
-        "indexed %s: %s chunks, %s, %.2fs", url, len(chunks), document.language or "?", seconds
+        "indexed %s: %s chunks, %s, %.2fs",
+        document.url,
+        len(chunks),
+        document.language or "?",
+        seconds,
     )
     return IngestResult(
         chunk_count=len(chunks),

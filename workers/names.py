@@ -25,6 +25,8 @@ class Task:
     DELETE_DOCUMENT = "lotse.rag.delete_document"
     EVALUATE = "lotse.rag.evaluate"
     DELETE_SOURCE = "lotse.rag.delete_source"
+    INDEX_ENTRY = "lotse.rag.index_entry"
+    DELETE_ENTRY = "lotse.rag.delete_entry"
 
 
 TASK_QUEUES: dict[str, str] = {
@@ -41,6 +43,8 @@ TASK_QUEUES: dict[str, str] = {
     # its workers hold the embedding model, and its time limit is the longest but the crawler's
     Task.EVALUATE: Queue.RAG,
     Task.DELETE_SOURCE: Queue.RAG,
+    Task.INDEX_ENTRY: Queue.RAG,
+    Task.DELETE_ENTRY: Queue.RAG,
 }
 
 # Periodic work (Celery beat on worker-main; a timer thread in the embedded default).

@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from backend.chat.models import ChatTexts, Conversation, Feedback, Message
+from backend.knowledge.selectors import entry_form_url
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
 # (OWASP "CSV injection"): =HYPERLINK(...) leaks data, DDE runs commands.
@@ -29,9 +30,16 @@ class MessageInline(admin.TabularInline):
     extra = 0
     can_delete = False
     max_num = 0
-    fields = ("role", "text", "outcome", "cited_sources", "timings", "created_at")
+    fields = ("role", "text", "outcome", "cited_sources", "timings", "created_at", "write_entry")
     readonly_fields = fields
     ordering = ("id",)
+
+    @admin.display(description=_("knowledge entry"))
+    def write_entry(self, obj: Message):
+        if obj.role != Message.Role.USER:
+            return ""
+        url = entry_form_url(obj.text, obj.conversation.language)
+        return format_html('<a class="write-entry" href="{}">{}</a>', url, _("Write the answer"))
 
     @admin.display(description=_("sources"))
     def cited_sources(self, obj: Message):
@@ -195,10 +203,30 @@ class MessageAdmin(admin.ModelAdmin):
 
 @admin.register(Feedback)
 class FeedbackAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "rating", "message", "created_at")
+    list_display = ("__str__", "rating", "message", "created_at", "write_entry")
     list_filter = ("rating", "created_at")
     search_fields = ("comment", "message__text")
-    readonly_fields = ("message", "rating", "comment", "created_at")
+    readonly_fields = ("message", "rating", "comment", "created_at", "write_entry")
+    list_select_related = ("message__conversation",)
+
+    @admin.display(description=_("knowledge entry"))
+    def write_entry(self, obj: Feedback):
+        """The question the rated answer answered, as a new entry (a thumbs-down's comment
+        often says what was missing)."""
+        question = (
+            Message.objects.filter(
+                conversation_id=obj.message.conversation_id,
+                role=Message.Role.USER,
+                id__lt=obj.message_id,
+            )
+            .order_by("-id")
+            .values_list("text", flat=True)
+            .first()
+        )
+        if not question:
+            return ""
+        url = entry_form_url(question, obj.message.conversation.language)
+        return format_html('<a class="write-entry" href="{}">{}</a>', url, _("Write the answer"))
 
     def has_add_permission(self, request):
         return False

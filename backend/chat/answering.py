@@ -131,7 +131,7 @@ async def extractive_events(
     for line in text.splitlines(keepends=True):
         answer.text += line
         yield ChatEvent("token", {"text": line})
-    answer.sources = [ref.to_dict() for ref in source_refs(chunks, extract.used)]
+    answer.sources = [ref.to_dict() for ref in source_refs(chunks, extract.used, turn.language)]
     yield ChatEvent("sources", answer.sources)
 
 
@@ -180,7 +180,7 @@ async def llm_events(
         answer.text += cut
         yield ChatEvent("token", {"text": cut})
     numbers = cited_numbers(answer.text, len(chunks))
-    answer.sources = [ref.to_dict() for ref in source_refs(chunks, numbers)]
+    answer.sources = [ref.to_dict() for ref in source_refs(chunks, numbers, turn.language)]
     # the model was told to cite nothing when the sources do not answer: that is its
     # "I don't know", and editors want to see those questions
     if not numbers:

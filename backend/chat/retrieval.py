@@ -13,6 +13,7 @@ from rag.answer.config import AnswerConfig
 from rag.answer.relevance import judge_chunks
 from rag.models import RetrievedChunk
 from rag.parsing.language import detect_language
+from rag.retrieval.ties import entries_win_ties
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
     """The best chunks for ``query`` from the index (empty when nothing is indexed yet);
     hybrid when a dense model is configured, with the same settings as at indexing."""
     from backend.documents.selectors import dead_document_ids
+    from backend.knowledge.indexing import ENTRY_GROUP
+    from backend.knowledge.selectors import unusable_entry_ids
     from backend.ops.stores import vector_client
     from backend.wiring import rag_config
     from rag.ingest import collection_for
@@ -66,15 +69,18 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
             collection,
             query,
             k=top_k,
-            source_ids=source_ids or None,
+            # editors' entries are in every search; unusable_entry_ids says which may count
+            source_ids=[*source_ids, ENTRY_GROUP] if source_ids else None,
             sparse_config=config.sparse,
             exclude_document_ids=sorted(excluded),
             **hybrid,
         )
-        dead = dead_document_ids(hit.document_id for hit in hits)
+        found = [hit.document_id for hit in hits]
+        # Deleted content whose chunks are still being removed, entries outside their
+        # validity or for other sources: never cite them.
+        dead = dead_document_ids(found) | unusable_entry_ids(found, source_ids)
         if not dead:
             return hits
-        # Deleted content whose chunks are still being removed: never cite it.
         excluded |= dead
     return [hit for hit in hits if hit.document_id not in excluded]
 
@@ -113,12 +119,16 @@ def judge_passages(
     """The relevance decision, in one place: the chat, the retrieval debugger and the
     evaluation (``manage.py evaluate``) all call this. The decision itself is
     rag/answer/relevance.py; each judgement's ``why`` is in the editor's language."""
+    decisions = dict(zip(map(id, chunks), judge_chunks(question, chunks, config), strict=True))
+    # an editor's entry that matches the question wins near-ties (rag/retrieval/ties.py)
+    ranked = entries_win_ties(chunks, matches=lambda chunk: decisions[id(chunk)]["relevant"])
     judgements, relevant = [], []
-    for chunk, decided in zip(chunks, judge_chunks(question, chunks, config), strict=True):
+    for chunk in ranked:
+        decided = decisions[id(chunk)]
         judgements.append({**chunk_scores(chunk), **decided, "why": explain(decided, config)})
         if decided["relevant"]:
             relevant.append(chunk)
-    return Passages(ranked=list(chunks), relevant=relevant, judgements=judgements)
+    return Passages(ranked=ranked, relevant=relevant, judgements=judgements)
 
 
 def explain(decided: dict, config: AnswerConfig) -> str:

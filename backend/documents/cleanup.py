@@ -101,9 +101,23 @@ class PruneReport:
         }
 
 
+def orphaned_entries(owners: dict[str, str]) -> list[str]:
+    """The index ids of knowledge entries (``entry-<id>``) whose row is gone."""
+    from backend.knowledge.models import KnowledgeEntry
+    from backend.knowledge.selectors import ENTRY_PREFIX
+
+    wanted = {
+        d: int(d[len(ENTRY_PREFIX) :])
+        for d in owners
+        if d.startswith(ENTRY_PREFIX) and d[len(ENTRY_PREFIX) :].isdigit()
+    }
+    live = set(KnowledgeEntry.objects.filter(pk__in=wanted.values()).values_list("pk", flat=True))
+    return sorted(d for d, pk in wanted.items() if pk not in live)
+
+
 def prune_index(*, dry_run: bool = False) -> PruneReport:
-    """Remove chunks whose document no longer exists (or is gone) and page-store pages of
-    sources that no longer exist: what a lost clean-up task left behind. Idempotent: a second
+    """Remove chunks whose document (or knowledge entry) no longer exists (or is gone) and
+    page-store pages of sources that no longer exist: what a lost clean-up task left behind. Idempotent: a second
     run finds no orphans. ``dry_run`` only counts them."""
     from rag.store.points import chunk_owners, delete_documents
 
@@ -127,6 +141,10 @@ def prune_index(*, dry_run: bool = False) -> PruneReport:
             report.orphaned_documents.extend(orphans)
             if orphans and not dry_run:
                 delete_documents(client, collection, orphans)
+        orphans = orphaned_entries(owners)
+        report.orphaned_documents.extend(orphans)
+        if orphans and not dry_run:
+            delete_documents(client, collection, orphans)
         if not dry_run:
             Document.objects.filter(status=Document.Status.GONE, chunk_count__gt=0).update(
                 chunk_count=0

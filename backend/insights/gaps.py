@@ -1,4 +1,5 @@
-"""Content gaps: the questions the site could not answer, grouped by similarity.
+"""Content gaps: the questions the site did not answer well, grouped by similarity, and which
+of them an editor's knowledge entry closes.
 
 Questions are compared as sparse lexical vectors (the index's own German-aware encoder:
 stems and character n-grams), so "Wann ist das Kinderturnen?" and "Kinderturnen Uhrzeit"
@@ -19,6 +20,14 @@ class Gap:
     question: str  # the most frequent wording
     count: int = 0
     examples: list[str] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)  # the visitors' thumbs-down comments
+    # the knowledge entry whose question (or another way to ask it) is this gap's: closed
+    entry_id: int | None = None
+    entry_question: str = ""
+
+    @property
+    def closed(self) -> bool:
+        return self.entry_id is not None
 
 
 def _vector(encoder, text: str) -> dict[int, float]:
@@ -34,11 +43,15 @@ def _cosine(a: dict[int, float], b: dict[int, float]) -> float:
     return sum(value * b.get(index, 0.0) for index, value in a.items())
 
 
-def group_questions(questions: list[str], *, limit: int = 15) -> list[Gap]:
+def group_questions(
+    questions: list[str], *, limit: int = 15, comments: dict[str, list[str]] | None = None
+) -> list[Gap]:
+    """``comments``: per question (as asked), what visitors wrote with a thumbs-down."""
     from rag.embeddings.sparse import SparseEncoder
 
     encoder = SparseEncoder()
     counts = Counter(" ".join(q.split()) for q in questions if q.strip())
+    by_text = {" ".join(q.split()): said for q, said in (comments or {}).items()}
     groups: list[tuple[Gap, dict[int, float]]] = []
     for text, count in counts.most_common():
         vector = _vector(encoder, text)
@@ -49,6 +62,27 @@ def group_questions(questions: list[str], *, limit: int = 15) -> list[Gap]:
                     gap.examples.append(text)
                 break
         else:
-            groups.append((Gap(question=text, count=count, examples=[text]), vector))
+            gap = Gap(question=text, count=count, examples=[text])
+            groups.append((gap, vector))
+        gap.comments.extend(c for c in by_text.get(text, []) if c not in gap.comments)
     gaps = sorted((gap for gap, _ in groups), key=lambda gap: gap.count, reverse=True)
     return gaps[:limit]
+
+
+def close_gaps(gaps: list[Gap], entries: list[tuple[int, str, list[str]]]) -> list[Gap]:
+    """Mark each gap closed by the first entry (id, question, other phrasings) one of whose
+    wordings is as similar to one of the gap's as two wordings of one gap are."""
+    from rag.embeddings.sparse import SparseEncoder
+
+    encoder = SparseEncoder()
+    wordings = [
+        (entry_id, question, [_vector(encoder, text) for text in [question, *phrasings]])
+        for entry_id, question, phrasings in entries
+    ]
+    for gap in gaps:
+        asked = [_vector(encoder, text) for text in gap.examples or [gap.question]]
+        for entry_id, question, vectors in wordings:
+            if any(_cosine(a, b) >= SIMILAR for a in asked for b in vectors):
+                gap.entry_id, gap.entry_question = entry_id, question
+                break
+    return gaps

@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from backend.chat.models import Feedback, Message
-from backend.insights.gaps import group_questions
+from backend.insights.gaps import close_gaps, group_questions
 
 # bounds the work of one dashboard view on a busy site
 MAX_MESSAGES = 20_000
@@ -30,9 +30,9 @@ def dashboard(days: int = 30, today: date | None = None) -> dict:
     answers = list(
         Message.objects.filter(role=Message.Role.ASSISTANT, created_at__gte=since)
         .order_by("-created_at")
-        .values("id", "conversation_id", "outcome", "timings", "sources", "created_at")[
-            :MAX_MESSAGES
-        ]
+        .values(
+            "id", "conversation_id", "outcome", "timings", "sources", "created_at", "retrieved"
+        )[:MAX_MESSAGES]
     )
     per_day = {first_day + timedelta(days=n): Counter() for n in range(days)}
     totals: Counter[str] = Counter()
@@ -89,16 +89,69 @@ def dashboard(days: int = 30, today: date | None = None) -> dict:
             {"url": url, "title": title, "count": count}
             for (url, title), count in cited.most_common(10)
         ],
-        "gaps": group_questions(unanswered_questions(answers)),
+        **content_gaps(answers),
     }
 
 
-def unanswered_questions(answers: list[dict]) -> list[str]:
-    """The visitors' words for each unanswered answer: the user message right before it."""
-    unanswered = [a for a in answers if a["outcome"] == Message.Outcome.UNANSWERED]
-    if not unanswered:
-        return []
-    conversation_ids = {a["conversation_id"] for a in unanswered}
+# An answer whose best passage was this little above the relevance threshold was a guess.
+LOW_CONFIDENCE_MARGIN = 0.1
+
+
+def low_confidence(answer: dict, threshold: float) -> bool:
+    """Answered, but only just: no passage it could use stood clearly above the threshold."""
+    if answer["outcome"] not in (Message.Outcome.ANSWERED, Message.Outcome.ANSWERED_FALLBACK):
+        return False
+    used = [
+        r.get("confidence")
+        for r in answer.get("retrieved") or []
+        if isinstance(r, dict)
+        and r.get("relevant")
+        and isinstance(r.get("confidence"), float | int)
+    ]
+    return bool(used) and max(used) < threshold + LOW_CONFIDENCE_MARGIN
+
+
+def content_gaps(answers: list[dict]) -> dict:
+    """The gaps (not answered, thumbs-down, low confidence) and which entries closed them."""
+    from backend.knowledge.models import KnowledgeEntry
+    from backend.wiring import answer_config
+
+    threshold = answer_config().min_confidence
+    down = dict(
+        Feedback.objects.filter(
+            message_id__in=[a["id"] for a in answers], rating=Feedback.Rating.DOWN
+        ).values_list("message_id", "comment")
+    )
+    weak = [
+        a
+        for a in answers
+        if a["outcome"] == Message.Outcome.UNANSWERED
+        or a["id"] in down
+        or low_confidence(a, threshold)
+    ]
+    asked = visitor_questions(weak)
+    comments: dict[str, list[str]] = {}
+    for answer_id, question in asked.items():
+        if down.get(answer_id, "").strip():
+            comments.setdefault(question, []).append(down[answer_id].strip())
+    gaps = group_questions(list(asked.values()), comments=comments)
+    entries = [
+        (entry.pk, entry.question, entry.phrasings())
+        for entry in KnowledgeEntry.objects.only("pk", "question", "alternative_questions")
+    ]
+    close_gaps(gaps, entries)
+    return {
+        "gaps": gaps,
+        "gaps_open": sum(not gap.closed for gap in gaps),
+        "gaps_closed": sum(gap.closed for gap in gaps),
+    }
+
+
+def visitor_questions(answers: list[dict]) -> dict[int, str]:
+    """The visitor's words for each answer (by its id): the user message right before it."""
+    if not answers:
+        return {}
+    conversation_ids = {a["conversation_id"] for a in answers}
     questions: dict = {}
     for message in (
         Message.objects.filter(conversation_id__in=conversation_ids, role=Message.Role.USER)
@@ -106,9 +159,9 @@ def unanswered_questions(answers: list[dict]) -> list[str]:
         .values("id", "conversation_id", "text")
     ):
         questions.setdefault(message["conversation_id"], []).append(message)
-    texts = []
-    for answer in unanswered:
+    texts = {}
+    for answer in answers:
         before = [m for m in questions.get(answer["conversation_id"], []) if m["id"] < answer["id"]]
         if before:
-            texts.append(before[-1]["text"])
+            texts[answer["id"]] = before[-1]["text"]
     return texts

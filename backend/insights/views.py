@@ -30,6 +30,7 @@ def dashboard_view(request):
         **admin.site.each_context(request),
         "title": _("Dashboard"),
         "data": data,
+        "can_write_entries": request.user.has_perm("knowledge.add_knowledgeentry"),
         "per_day_chart": charts.stacked_bars(
             data["per_day"], ("answered", "unanswered", "other"), labels
         ),

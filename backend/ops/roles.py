@@ -2,8 +2,8 @@
 
 Viewers read what editors work with (sources, crawl runs and their logs, documents,
 conversations and feedback, chat texts) and change nothing. Editors manage sources and crawls,
-re-index documents, read conversations, edit the chat texts, keep the test questions and run
-evaluations. Administrators may do everything (users, tokens, settings). A staff user in no group sees nothing in the admin and
+re-index documents, read conversations, edit the chat texts, write knowledge entries, keep the
+test questions and run evaluations. Administrators may do everything (users, tokens, settings). A staff user in no group sees nothing in the admin and
 gets 403 from every API endpoint: both check the same model permissions
 (``backend.ops.permissions``).
 
@@ -36,6 +36,7 @@ EDITOR_PERMISSIONS = {
         "testquestion": ("add", "change", "delete", "view"),
         "evaluationrun": ("add", "view"),  # add = start an evaluation
     },
+    "knowledge": {"knowledgeentry": ("add", "change", "delete", "view")},
 }
 
 # The same models, to look at only.

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "backend.insights",
     "backend.widget",
     "backend.evaluation",
+    "backend.knowledge",
     # last: its post_migrate hook gives the roles the permissions of the apps above
     "backend.ops",
 ]

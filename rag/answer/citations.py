@@ -6,7 +6,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+from rag.answer.texts import EDITORIAL, pick
 from rag.models import RetrievedChunk
+from rag.retrieval.ties import ENTRY
 
 _CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 SNIPPET_CHARS = 240
@@ -24,6 +26,8 @@ class SourceRef:
     score: float
     # the passage's headings as a breadcrumb ("Mitgliedschaft › Beiträge"), "" when none
     section: str = ""
+    # "page" (crawled) or "entry" (written by an editor: no URL unless it has a "read more")
+    kind: str = "page"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,20 +64,43 @@ def breadcrumb(title: str, heading_path: Sequence[str]) -> str:
     return BREADCRUMB.join(path)
 
 
-def source_refs(chunks: Sequence[RetrievedChunk], numbers: Sequence[int]) -> list[SourceRef]:
-    """The cited chunks (1-based ``numbers`` into ``chunks``), numbered as in the answer."""
+def editorial_label(date: str, language: str) -> str:
+    """How an entry without a link is cited: "Redaktion, 1.12.2026" / "Editorial team,
+    2026-12-01". ``date`` is ISO (YYYY-MM-DD)."""
+    label = pick(EDITORIAL, language)
+    if len(date) != 10:
+        return label
+    year, month, day = date.split("-")
+    shown = f"{int(day)}.{int(month)}.{year}" if language == "de" else date
+    return f"{label}, {shown}"
+
+
+def source_refs(
+    chunks: Sequence[RetrievedChunk], numbers: Sequence[int], language: str = "de"
+) -> list[SourceRef]:
+    """The cited chunks (1-based ``numbers`` into ``chunks``), numbered as in the answer.
+    An editor's entry is cited by its "read more" link, or as the editorial team with the
+    entry's date (in ``language``); its headings are other phrasings, never a breadcrumb."""
     refs = []
     for n in numbers:
         chunk = chunks[n - 1]
+        if chunk.extra.get("kind") == ENTRY:
+            title = chunk.title if chunk.url else ""
+            title = title or editorial_label(str(chunk.extra.get("entry_date", "")), language)
+            kind, section = ENTRY, ""
+        else:
+            title = chunk.title or chunk.url
+            kind, section = "page", breadcrumb(chunk.title, chunk.heading_path)
         refs.append(
             SourceRef(
                 n=n,
-                title=chunk.title or chunk.url,
+                title=title,
                 url=chunk.url,
                 page=chunk.page,
                 snippet=snippet(chunk.text),
                 score=round(chunk.score, 4),
-                section=breadcrumb(chunk.title, chunk.heading_path),
+                section=section,
+                kind=kind,
             )
         )
     return refs

@@ -28,6 +28,8 @@ SEARCH_UNAVAILABLE = {
     "de": "Die Suche ist gerade nicht verfügbar. Bitte versuchen Sie es gleich noch einmal.",
     "en": "The search is not available right now. Please try again in a moment.",
 }
+# who wrote an editor's knowledge entry, as its citation says when it links nowhere
+EDITORIAL = {"de": "Redaktion", "en": "Editorial team"}
 EXTRACTIVE_LEAD = {
     "de": "Dazu steht auf unserer Website:",
     "en": "Here is what our website says about this:",

@@ -29,6 +29,7 @@ from rag.evaluation import QuestionResult, Summary, TestQuestion, judge, summari
 from rag.ingest import collection_for, ingest
 from rag.parsing.language import detect_language
 from rag.retrieval import search
+from rag.retrieval.ties import entries_win_ties
 from rag.retrieval.weights import dense_weight
 
 FAQ_SITE = Path(__file__).resolve().parent / "data" / "faq_site"
@@ -159,6 +160,11 @@ def evaluate(
             retrieval_config=replace(config.retrieval, dense_weight=weight),
         )
         decided = judge_chunks(question.question, hits[: answer.top_k], answer)
+        # as backend/chat/retrieval.py: an entry that matches wins near-ties
+        verdicts = {id(hit): d for hit, d in zip(hits, decided, strict=False)}
+        matching = {key for key, d in verdicts.items() if d["relevant"]}
+        top = entries_win_ties(hits[: answer.top_k], lambda hit, ok=matching: id(hit) in ok)
+        hits, decided = top + hits[answer.top_k :], [verdicts[id(hit)] for hit in top]
         if raw_score_threshold is not None:  # the old decision, for the baseline row
             decided = [
                 {"relevant": hit.score >= raw_score_threshold} for hit in hits[: answer.top_k]

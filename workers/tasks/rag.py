@@ -15,6 +15,7 @@ from backend.documents.indexing import (
     ingest_document,
 )
 from backend.evaluation.services import execute_run, fail_run
+from backend.knowledge.indexing import index_entry, remove_entry_points
 from backend.ops.services import stamp_probe
 from crawler.store import PageStoreError
 from workers.app import app
@@ -64,6 +65,35 @@ def delete_document_task(self, document_id: int) -> None:
         delete_document(document_id)
     except TRANSIENT_ERRORS as exc:
         retry_later(self, exc)
+
+
+@app.task(
+    name=Task.INDEX_ENTRY,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+    **time_limits(Queue.RAG),
+)
+def index_entry_task(entry_id: int) -> None:
+    """Index an editor's knowledge entry. Idempotent: the same point ids, and an entry whose
+    content is already indexed is left alone."""
+    index_entry(entry_id)
+
+
+@app.task(
+    name=Task.DELETE_ENTRY,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+    **time_limits(Queue.RAG),
+)
+def delete_entry_task(index_id: str, slots: int | None = None) -> None:
+    """Remove a deleted entry's chunks (again: a no-op)."""
+    remove_entry_points(index_id, slots=slots)
 
 
 @app.task(name=Task.EVALUATE, **time_limits(Queue.RAG))

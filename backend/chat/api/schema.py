@@ -55,6 +55,15 @@ SOURCE = {
             "type": "string",
             "description": 'The passage\'s headings as a breadcrumb ("A › B"); may be empty.',
         },
+        "kind": {
+            "type": "string",
+            "enum": ["page", "entry"],
+            "description": (
+                "page: a crawled page or file; entry: an editors' knowledge entry, whose url "
+                "is its read-more link or empty (then the title names the editorial team "
+                "and the entry's date)."
+            ),
+        },
     },
 }
 CHAT_ANSWER = {

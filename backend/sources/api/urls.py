@@ -1,10 +1,12 @@
 # SimpleRouter: no API root view, which would list the endpoints to anyone signed in
 from rest_framework.routers import SimpleRouter
 
+from backend.knowledge.api.views import KnowledgeEntryViewSet
 from backend.sources.api.views import CrawlRunViewSet, SourceViewSet
 
 router = SimpleRouter()
 router.register("sources", SourceViewSet, basename="source")
 router.register("runs", CrawlRunViewSet, basename="crawlrun")
+router.register("entries", KnowledgeEntryViewSet, basename="knowledgeentry")
 
 urlpatterns = router.urls

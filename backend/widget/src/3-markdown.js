@@ -38,6 +38,7 @@
 
   // Only absolute http(s) URLs become links; javascript:, data: and the rest stay text.
   function safeUrl(value) {
+    if (!value) return ''; // relative to the page, '' would be the page itself
     try {
       var url = new URL(String(value), location.href);
       return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : '';

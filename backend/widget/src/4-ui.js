@@ -100,14 +100,16 @@
     if (message.text) body.appendChild(markdown(message.text, sources));
     else if (message.pending) body.appendChild(el('p', { class: 'thinking', text: T.thinking }));
     var node = el('div', { class: 'msg bot' }, [el('span', { class: 'sr', text: T.bot + ': ' }), body]);
-    var listed = sources.filter(function (s) { return s && sourceUrl(s); });
+    // an editor's entry without a "read more" link is listed as text ("Redaktion, 1.12.2026")
+    var listed = sources.filter(function (s) { return s && (sourceUrl(s) || s.kind === 'entry'); });
     if (listed.length && !message.pending) {
       node.appendChild(el('div', { class: 'srcs' }, [
         el('h3', { text: T.sources }),
         el('ol', null, listed.map(function (s) {
           var label = String(s.title || s.url) + (s.section ? ' › ' + String(s.section) : '');
           if (s.page > 0) label += ' (' + T.page + ' ' + Math.floor(s.page) + ')';
-          return el('li', { value: String(s.n > 0 ? s.n : '') || null }, [link(sourceUrl(s), label)]);
+          var url = sourceUrl(s);
+          return el('li', { value: String(s.n > 0 ? s.n : '') || null }, [url ? link(url, label) : label]);
         }))
       ]));
     }

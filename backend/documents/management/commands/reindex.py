@@ -12,13 +12,17 @@ from backend.documents.cleanup import prune_index
 from backend.documents.management.commands.prune_index import open_vector_store
 from backend.documents.models import Document
 from backend.documents.services import reindex
+from backend.knowledge.services import reindex_entries
 from backend.ops.progress import ProgressBar
 from workers.dispatch import enqueue
 from workers.names import Task
 
 
 class Command(BaseCommand):
-    help = "Re-index documents: all, one source's (--source), or only the failed ones (--failed)."
+    help = (
+        "Re-index documents and knowledge entries: all, one source's documents (--source), "
+        "or only the failed ones (--failed)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--source", type=int, action="append", help="source id (repeatable)")
@@ -45,11 +49,15 @@ class Command(BaseCommand):
             documents = documents.filter(status=Document.Status.FAILED)
         ids = list(documents.exclude(status=Document.Status.GONE).values_list("pk", flat=True))
         queued = reindex(Document.objects.filter(pk__in=ids))
+        # editors' entries are in the same collection: a new embedding model needs them too
+        entries = 0 if source else reindex_entries(failed_only=failed)
         if not as_json:
             if pruned:
                 self.stderr.write(f"Removed the chunks of {pruned} deleted documents.")
             self.stderr.write(f"{queued} documents queued for indexing.")
-        counts = {"queued": queued, "pruned": pruned}
+            if entries:
+                self.stderr.write(f"{entries} knowledge entries queued for indexing.")
+        counts = {"queued": queued, "pruned": pruned, "entries_queued": entries}
         if wait and queued:
             counts.update(self._wait(ids, timeout, quiet=as_json))
         if as_json:
