@@ -35,6 +35,8 @@ DOCUMENTS = 16
 # The ingest's own lines: one when an execution starts, one when it has indexed the document.
 STARTED = re.compile(r"backend\.documents\.indexing indexing document (\d+) ")
 INDEXED = re.compile(r"backend\.documents\.indexing document (\d+) indexed: (\d+) chunks")
+# An execution that met transient trouble and was sent again: a second start it explains.
+RETRIED = re.compile(r"workers\.tasks\.rag document (\d+) will be indexed again \(retry")
 
 
 def long_page(number: int) -> bytes:
@@ -123,11 +125,14 @@ def test_sigkill_mid_task_then_every_document_is_indexed_exactly_once(
     assert set(completed) == ids
     done_before_kill = [int(doc_id) for doc_id, _ in INDEXED.findall(log_at_kill)]
     around_the_kill = {killed_document, *done_before_kill[-1:]}
-    assert {doc for doc, n in started.items() if n > 1} <= around_the_kill, started
-    assert max(started.values()) <= 2 and sum(completed.values()) - DOCUMENTS <= 2, completed
+    retried = Counter(int(doc_id) for doc_id in RETRIED.findall(log))
+    unexplained = {doc: n - retried[doc] for doc, n in started.items() if n - retried[doc] > 1}
+    assert set(unexplained) <= around_the_kill, (started, retried, log[-4000:])
+    assert max(unexplained.values(), default=1) <= 2, (started, retried)
+    assert sum(completed.values()) - DOCUMENTS <= 2, completed
     if killed_document in in_flight(log_at_kill):
         # The kill landed mid-task (it all but always does): the task came back and ran again.
-        assert started[killed_document] == 2, started
+        assert started[killed_document] - retried[killed_document] == 2, (started, retried)
         assert completed[killed_document] == 1, completed
     if pool == "prefork":
         assert "signal 9 (SIGKILL)" in log

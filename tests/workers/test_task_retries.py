@@ -1,4 +1,4 @@
-"""The deletion tasks retry transient trouble with the tasks' one policy (TASK_RETRY) and fail
+"""The deletion and knowledge-entry tasks retry transient trouble with the tasks' one policy (TASK_RETRY) and fail
 with the error after its last retry; anything else fails at once."""
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ def failing(error: Exception):
 TASKS = {
     "delete_document": (rag_tasks.delete_document_task, "delete_document"),
     "delete_source": (rag_tasks.delete_source_task, "purge_source"),
+    "index_entry": (rag_tasks.index_entry_task, "index_entry"),
+    "delete_entry": (rag_tasks.delete_entry_task, "remove_entry_points"),
 }
 
 
@@ -70,3 +72,12 @@ def test_a_source_clean_up_retries_any_page_store_error(monkeypatch):
     monkeypatch.setattr(rag_tasks, "purge_source", failing(PageStoreError("not readable")))
     with pytest.raises(Retry):
         run(rag_tasks.delete_source_task, 7, retries=0)
+
+
+def test_an_ingest_sent_again_says_so_in_the_log(monkeypatch, caplog, settings):
+    """The line the killed-worker test reads to tell a retry from a redelivery."""
+    settings.RAG_MAX_RETRIES = 3
+    monkeypatch.setattr(rag_tasks, "ingest_document", failing(VectorStoreUnavailable("refused")))
+    with caplog.at_level("WARNING", logger="workers.tasks.rag"), pytest.raises(Retry):
+        run(rag_tasks.ingest_document_task, 7, retries=0)
+    assert "document 7 will be indexed again (retry 1 of 3): refused" in caplog.text

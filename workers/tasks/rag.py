@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -21,6 +22,8 @@ from crawler.store import PageStoreError
 from workers.app import app
 from workers.names import Queue, Task, time_limits
 from workers.tasks._base import TASK_RETRY, retry_later, worker_name
+
+logger = logging.getLogger(__name__)
 
 
 @app.task(name=Task.PROBE_RAG, bind=True, **time_limits(Queue.RAG))
@@ -51,6 +54,13 @@ def retry_or_fail(task, document_id: int, exc: BaseException) -> None:
     if not policy.allows(task.request.retries + 1) or task.request.is_eager:
         give_up(document_id, f"Gave up after {task.request.retries + 1} tries: {exc}")
         return
+    logger.warning(
+        "document %s will be indexed again (retry %s of %s): %s",
+        document_id,
+        task.request.retries + 1,
+        policy.attempts,
+        exc,
+    )
     retry_later(task, exc, policy)
 
 
@@ -68,32 +78,26 @@ def delete_document_task(self, document_id: int) -> None:
 
 
 @app.task(
-    name=Task.INDEX_ENTRY,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-    **time_limits(Queue.RAG),
+    name=Task.INDEX_ENTRY, bind=True, max_retries=TASK_RETRY.attempts, **time_limits(Queue.RAG)
 )
-def index_entry_task(entry_id: int) -> None:
+def index_entry_task(self, entry_id: int) -> None:
     """Index an editor's knowledge entry. Idempotent: the same point ids, and an entry whose
-    content is already indexed is left alone."""
-    index_entry(entry_id)
+    content is already indexed is left alone. Transient trouble: retried with ``TASK_RETRY``."""
+    try:
+        index_entry(entry_id)
+    except TRANSIENT_ERRORS as exc:
+        retry_later(self, exc)
 
 
 @app.task(
-    name=Task.DELETE_ENTRY,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-    **time_limits(Queue.RAG),
+    name=Task.DELETE_ENTRY, bind=True, max_retries=TASK_RETRY.attempts, **time_limits(Queue.RAG)
 )
-def delete_entry_task(index_id: str, slots: int | None = None) -> None:
-    """Remove a deleted entry's chunks (again: a no-op)."""
-    remove_entry_points(index_id, slots=slots)
+def delete_entry_task(self, index_id: str, slots: int | None = None) -> None:
+    """Remove a deleted entry's chunks (again: a no-op). Retried like delete_document."""
+    try:
+        remove_entry_points(index_id, slots=slots)
+    except TRANSIENT_ERRORS as exc:
+        retry_later(self, exc)
 
 
 @app.task(name=Task.EVALUATE, **time_limits(Queue.RAG))
