@@ -165,6 +165,8 @@ def test_two_stores_on_one_backing_see_each_others_writes(harness):
 
 def test_concurrent_writers_of_one_page_lose_nothing(harness):
     """Crawls of two sources that share a URL: each source ends up in the page's sources."""
+    if harness.name == "pymongo-api stand-in":
+        pytest.skip("mongomock's updates are not atomic across threads; needs a MongoDB server")
     stores = [harness.store() for _ in range(4)]
     errors: list[BaseException] = []
 
