@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.embeddings.onnx_local import read_normalize, read_pooling
+
 logger = logging.getLogger(__name__)
 
 _REQUIRED = ("config.json", "tokenizer.json", "model.safetensors")
@@ -91,8 +93,8 @@ class LocalEmbedder:
         self._heads = int(config["num_attention_heads"])
         self._layers = int(config["num_hidden_layers"])
         self._eps = float(config.get("layer_norm_eps", 1e-12))
-        self._pooling = self._read_pooling(directory)
-        self._normalize = self._reads_normalize(directory)
+        self._pooling = read_pooling(directory)
+        self._normalize = read_normalize(directory)
         max_tokens = self._read_max_tokens(directory, int(config["max_position_embeddings"]))
         self.max_tokens = max_tokens
         # weights stay float32: float64 would double the memory and halve the speed
@@ -127,26 +129,6 @@ class LocalEmbedder:
             "local embedder %s: %s layers, dim %s, %s pooling, max %s tokens",
             self.model, self._layers, self.dim, self._pooling, max_tokens,
         )  # fmt: skip
-
-    @staticmethod
-    def _read_pooling(directory: Path) -> str:
-        path = directory / "1_Pooling" / "config.json"
-        if not path.is_file():
-            return "mean"
-        pooling = json.loads(path.read_text(encoding="utf-8"))
-        if pooling.get("pooling_mode_cls_token"):
-            return "cls"
-        if pooling.get("pooling_mode_mean_tokens", True):
-            return "mean"
-        raise ValueError(f"unsupported pooling in {path}: only mean or CLS")
-
-    @staticmethod
-    def _reads_normalize(directory: Path) -> bool:
-        path = directory / "modules.json"
-        if not path.is_file():
-            return True  # cosine distance in Qdrant does not care; unit vectors are safer
-        modules = json.loads(path.read_text(encoding="utf-8"))
-        return any(module.get("type", "").endswith(".Normalize") for module in modules)
 
     @staticmethod
     def _read_max_tokens(directory: Path, positions: int) -> int:
