@@ -183,14 +183,15 @@ def crawl_config(run: CrawlRun) -> CrawlConfig:
 
 def wiki_config(run: CrawlRun) -> MediaWikiConfig:
     """A MediaWiki source's part of its crawl config (backend.sources.wiki reads the bot
-    password from the environment and the time the wiki's logs are read from)."""
+    password from the environment and the time the wiki's logs are read from). An unsaved
+    run (the "test a URL" tool) crawls nothing: it gets no password."""
     from backend.sources import wiki
 
     source = run.source
     return MediaWikiConfig(
         api_url=source.wiki_api_url,
         username=source.wiki_username,
-        password=wiki.bot_password(source),
+        password=wiki.bot_password(source) if run.pk else "",
         namespaces=wiki.namespaces(source),
         categories=tuple(source.wiki_category_list),
         changes_since=wiki.changes_since(run),

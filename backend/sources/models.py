@@ -62,6 +62,7 @@ class Source(models.Model):
         _("wiki API URL"),
         max_length=2000,
         blank=True,
+        validators=[validate_url_lines],
         help_text=_(
             "For a MediaWiki: the address of its api.php, e.g. https://wiki.example.org/w/api.php."
         ),

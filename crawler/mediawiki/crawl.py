@@ -72,21 +72,21 @@ class WikiCrawl:
             self._unreachable(exc)
             self.client.close()
             return
-        finally_reason = ""
+        stopped = ""
         try:
             self._follow_logs(pages, changes)
             for title in sorted(pages):
                 if self.stop.is_set():
-                    finally_reason = "cancelled"
+                    stopped = "cancelled"
                     break
-                if not self._visit(pages[title]) and not finally_reason:
-                    finally_reason = "max_pages"
+                if not self._visit(pages[title]) and not stopped:
+                    stopped = "max_pages"
         except WikiError as exc:  # the logs' page addresses could not be read
             self._unreachable(exc)
             return
         finally:
             self.client.close()
-        self._finish(finally_reason, len(pages))
+        self._finish(stopped, len(pages))
 
     def _survey(self) -> tuple[dict[str, ListedPage], dict[str, str]]:
         if self.wiki.username:

@@ -15,11 +15,14 @@ from django.test import override_settings
 from backend.documents.models import Document
 from backend.sources.models import CrawlLogEntry, CrawlRun, Source
 from backend.sources.services import start_crawl
-from tests.chat.conftest import ask, fake_llm  # noqa: F401
+from tests.chat import conftest as chat_fixtures
+from tests.chat.conftest import ask
 from tests.e2e.test_deletion import empty_index, points  # noqa: F401
 from tests.fake_openai import Reply
 from workers.inprocess import get_worker
 from workers.names import Task
+
+fake_llm = chat_fixtures.fake_llm  # the local OpenAI-compatible server of the chat tests
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -143,7 +146,9 @@ def test_a_wiki_is_indexed_cited_by_section_and_followed_through_edits_deletes_a
     assert second.complete, second.finish_reason
     assert mediawiki.parse_requests() - parses == 1
     assert (second.changed, second.unchanged, second.new, second.gone) == (1, 2, 0, 0)
-    assert ingests(sent_tasks) == [(doc(source, mediawiki, "Anfahrt").pk, ingests(sent_tasks)[0][1])]
+    assert ingests(sent_tasks) == [
+        (doc(source, mediawiki, "Anfahrt").pk, ingests(sent_tasks)[0][1])
+    ]
 
     # a deleted page leaves the index at the next crawl
     deleted = doc(source, mediawiki, "Mitgliedschaft")
