@@ -177,3 +177,23 @@ def test_a_wiki_is_indexed_cited_by_section_and_followed_through_edits_deletes_a
     assert gone_line.url == old.url
     assert gone_line.reason == "moved in the wiki to Anreise zur Sporthalle"
     assert (fourth.new, fourth.unchanged, fourth.gone) == (1, 1, 1)
+
+
+def test_a_public_wiki_by_namespace_crawled_from_the_command_line(mediawiki, capsys):
+    import json
+
+    from django.core.management import call_command
+
+    mediawiki.edit("Help:Lotse Hilfe", "Die Hilfe erklärt, wie man im Vereinswiki Seiten anlegt.")
+    mediawiki.edit("Help:Alte Hilfe", "#REDIRECT [[Help:Lotse Hilfe]]")  # no page of its own
+    source = Source.objects.create(
+        name="Hilfe", kind=Source.Kind.MEDIAWIKI, wiki_api_url=mediawiki.api_url,
+        wiki_namespaces="12", download_delay=0,
+    )  # fmt: skip
+    call_command("crawl", str(source.pk), "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert report["status"] == "finished" and report["complete"], report
+    assert report["counters"]["new"] == 1
+    (document,) = Document.objects.filter(source=source)
+    assert document.url == mediawiki.url("Help:Lotse Hilfe")
+    assert document.status == Document.Status.INDEXED
