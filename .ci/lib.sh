@@ -15,6 +15,8 @@ CI_PACKAGES=(
   chromium fonts-dejavu-core
   # the deployment tests (compose files, the TLS proxy) and the translation catalogue test
   docker-compose nginx openssl gettext
+  # the MediaWiki source's tests: a real MediaWiki on PHP's built-in server with SQLite
+  mediawiki php-cli php-sqlite3 php-intl php-mbstring php-xml
 )
 
 # --- stages and their timings ------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from crawler.config import CrawlConfig
+from crawler.config import CrawlConfig, MediaWikiConfig
 from crawler.store import PageStoreConfig
 from rag.answer.config import AnswerConfig, LLMConfig
 from rag.config import (
@@ -151,10 +151,12 @@ def crawl_config(run: CrawlRun) -> CrawlConfig:
     that explain what a crawl would do."""
     source = run.source
     soft_limit = QUEUE_TIME_LIMITS[Queue.CRAWLER][0]
+    wiki = wiki_config(run) if source.is_wiki else None
     return CrawlConfig(
         source_id=str(source.pk),
         run_id=str(run.pk),
-        start_urls=tuple(source.start_url_list),
+        mediawiki=wiki,
+        start_urls=(wiki.api_url,) if wiki else tuple(source.start_url_list),
         sitemap_urls=tuple(source.sitemap_url_list),
         trust_sitemap_lastmod=source.trust_sitemap_lastmod,
         revisit=source.revisit,
@@ -176,4 +178,23 @@ def crawl_config(run: CrawlRun) -> CrawlConfig:
         time_limit_s=min(settings.CRAWLER_TIME_LIMIT, soft_limit - 600),
         max_failed_share=settings.CRAWLER_MAX_FAILED_SHARE,
         log_level="WARNING",
+    )
+
+
+def wiki_config(run: CrawlRun) -> MediaWikiConfig:
+    """A MediaWiki source's part of its crawl config (backend.sources.wiki reads the bot
+    password from the environment and the time the wiki's logs are read from). An unsaved
+    run (the "test a URL" tool) crawls nothing: it gets no password."""
+    from backend.sources import wiki
+
+    source = run.source
+    return MediaWikiConfig(
+        api_url=source.wiki_api_url,
+        username=source.wiki_username,
+        password=wiki.bot_password(source) if run.pk else "",
+        namespaces=wiki.namespaces(source),
+        categories=tuple(source.wiki_category_list),
+        changes_since=wiki.changes_since(run),
+        max_page_bytes=settings.CRAWLER_WIKI_MAX_PAGE_KB * 1024,
+        parse_timeout_s=settings.CRAWLER_WIKI_PARSE_TIMEOUT,
     )

@@ -64,7 +64,11 @@ def watch_lifeline(fd: int = 0) -> threading.Thread:
 def crawl_in_this_process(
     config: CrawlConfig, page_store_config: PageStoreConfig, stream: TextIO
 ) -> None:
-    """Run the spider here; only ever in a fresh process (the reactor starts once)."""
+    """Run the spider here (or, for a MediaWiki source, the wiki crawl of
+    crawler.mediawiki.crawl); only ever in a fresh process (the reactor starts once)."""
+    if config.mediawiki is not None:
+        _crawl_wiki(config, page_store_config, stream)
+        return
     from scrapy.crawler import CrawlerProcess
 
     from crawler.events import EventSink
@@ -82,6 +86,21 @@ def crawl_in_this_process(
         process = CrawlerProcess({**scrapy_settings(config), STATE_SETTING: state})
         process.crawl(SiteSpider, state=state)
         process.start()  # blocks; SIGTERM/SIGINT close the spider gracefully
+    finally:
+        store.close()
+
+
+def _crawl_wiki(config: CrawlConfig, page_store_config: PageStoreConfig, stream: TextIO) -> None:
+    from crawler.events import EventSink
+    from crawler.mediawiki.crawl import crawl_wiki
+    from crawler.store import open_page_store
+
+    store = open_page_store(page_store_config)
+    try:
+        store.ensure_indexes()
+        crawl_wiki(
+            config, store, EventSink(stream, source_id=config.source_id, run_id=config.run_id)
+        )
     finally:
         store.close()
 

@@ -21,6 +21,43 @@ DEFAULT_USER_AGENT = "LotseBot/0.1 (+https://github.com/lotse; self-hosted site 
 REVISIT_POLICIES = ("every_crawl", "when_stale")
 
 
+@dataclass(frozen=True)
+class MediaWikiConfig:
+    """What a crawl of a MediaWiki reads: its API, the login, which pages (crawler.mediawiki).
+
+    ``password`` is the bot password itself (the backend reads it from the environment
+    variable the source names); the config travels to the crawl child on its stdin, never on
+    a command line. ``changes_since``: ISO time of the last complete crawl's start; the
+    wiki's deletion and move logs are read from then on (empty: not read, nothing indexed).
+    """
+
+    api_url: str
+    username: str = ""
+    password: str = ""
+    # namespace numbers; empty with no categories: the main namespace (0)
+    namespaces: tuple[int, ...] = ()
+    # category names without the "Category:" prefix; empty: every page of the namespaces
+    categories: tuple[str, ...] = ()
+    changes_since: str = ""
+    # largest rendered page (bytes of the API's answer) and longest parse request
+    max_page_bytes: int = 5 * 1024 * 1024
+    parse_timeout_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("namespaces", "categories"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        parts = urlsplit(self.api_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise CrawlConfigError(f"mediawiki.api_url: {self.api_url!r} is not an http(s) URL")
+        if self.password and not self.username:
+            raise CrawlConfigError("mediawiki.username: a bot password needs its user name")
+        if self.max_page_bytes <= 0 or self.parse_timeout_s <= 0:
+            raise CrawlConfigError("mediawiki: the page limits must be greater than 0")
+
+    def __repr__(self) -> str:  # never the password in a log line
+        return f"MediaWikiConfig(api_url={self.api_url!r}, username={self.username!r})"
+
+
 class CrawlConfigError(ValueError):
     """The crawl configuration is unusable; the message names the field."""
 
@@ -89,6 +126,9 @@ class CrawlConfig:
     # Names of query parameters dropped during normalisation on top of the tracking ones.
     strip_query_params: tuple[str, ...] = field(default=())
     log_level: str = "INFO"
+    # Set for a MediaWiki source: the crawl reads the wiki's API (crawler.mediawiki) instead
+    # of following links; start_urls is then the API's URL (its host is the scope).
+    mediawiki: MediaWikiConfig | None = None
 
     def __post_init__(self) -> None:
         # JSON and callers hand in lists; tuples keep the value hashable and really frozen.
@@ -96,6 +136,8 @@ class CrawlConfig:
             value = getattr(self, f.name)
             if isinstance(value, list):
                 object.__setattr__(self, f.name, tuple(value))
+        if isinstance(self.mediawiki, dict):
+            object.__setattr__(self, "mediawiki", MediaWikiConfig(**self.mediawiki))
         self._validate()
 
     def _validate(self) -> None:

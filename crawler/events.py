@@ -83,6 +83,10 @@ class EventSink:
             {"event": "robots", "url": url, "status": status, "reason": reason, "at": _now()}
         )
 
+    def wiki(self, url: str, *, reason: str) -> None:
+        """A call to a wiki's API that failed (login, a page list): no page, not counted."""
+        self._write({"event": "wiki", "url": url, "status": None, "reason": reason, "at": _now()})
+
     def started(self, **info: Any) -> None:
         self._write({"event": "started", "at": _now(), **info})
 

@@ -56,6 +56,7 @@ def ingest(
     title_hint: str = "",
     stale_slots: int | None = None,
     before_write: Callable[[int], None] | None = None,
+    link_sections: bool = False,
 ) -> IngestResult:
     """Index one page or PDF. Raises :class:`rag.errors.PermanentError` (with ``.reason``) for
     input that will never index - mark the Document failed; the old chunks stay until the
@@ -65,7 +66,8 @@ def ingest(
     ``stale_slots``: the chunk slots the document may occupy from earlier writes; its
     leftovers are then deleted by id (see :func:`upsert_document_chunks`). ``before_write``
     is called with the new chunk count before anything is written, so the caller can raise
-    its record of the slots first: a write that dies half-way leaves nothing it cannot find."""
+    its record of the slots first: a write that dies half-way leaves nothing it cannot find.
+    ``link_sections``: chunks cite their section's anchor (see :func:`chunk_document`)."""
     started = time.monotonic()
     if dense_embedder is not None and config.dense.model and dense_embedder.dim != config.dense.dim:
         raise ValueError(f"embedder dim {dense_embedder.dim} != configured {config.dense.dim}")
@@ -82,6 +84,7 @@ def ingest(
         stale_slots=stale_slots,
         before_write=before_write,
         started=started,
+        link_sections=link_sections,
     )
 
 
@@ -98,13 +101,14 @@ def index_parsed(
     phrasings: Sequence[str] = (),
     extra_payload: dict | None = None,
     started: float | None = None,
+    link_sections: bool = False,
 ) -> IngestResult:
     """Chunk, embed and upsert a document that is already text (what :func:`ingest` does
     after parsing; an editor's knowledge entry starts here). ``phrasings``: other wordings of
     what the document answers, added to every chunk's headings so they are searched and
     judged like a section heading. ``extra_payload`` is stored with every chunk."""
     started = time.monotonic() if started is None else started
-    chunks = chunk_document(document, config.chunking)
+    chunks = chunk_document(document, config.chunking, link_sections=link_sections)
     if phrasings:
         chunks = [
             replace(chunk, heading_path=(*chunk.heading_path, *phrasings)) for chunk in chunks

@@ -11,12 +11,14 @@ BlockKind = Literal["heading", "text", "list_item", "table"]
 @dataclass(frozen=True)
 class Block:
     """One piece of a document in reading order. ``level`` is 1..6 for headings, else 0;
-    ``page`` is the 1-based PDF page, or None for HTML."""
+    ``page`` is the 1-based PDF page, or None for HTML; ``anchor`` is an HTML heading's
+    fragment id ("" when it has none), for citations that link to the section."""
 
     kind: BlockKind
     text: str
     level: int = 0
     page: int | None = None
+    anchor: str = ""
 
 
 @dataclass(frozen=True)

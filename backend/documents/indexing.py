@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from backend.documents.models import Document
 from backend.ops.stores import dense_embedder, page_store, vector_client
+from backend.sources.models import Source
 from backend.wiring import rag_config
 from rag.embeddings.base import EmbeddingRequestError
 from rag.errors import PermanentError, TransientError
@@ -70,6 +71,10 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
             title_hint=doc.title,
             stale_slots=doc.chunk_slots,
             before_write=lambda count: _reserve_slots(doc, count),
+            # a wiki's sections have stable anchors: citations link to the section
+            link_sections=Source.objects.filter(
+                pk=doc.source_id, kind=Source.Kind.MEDIAWIKI
+            ).exists(),
         )
     except PermanentError as exc:
         _remove_chunks(doc)  # an unreadable new version must not leave the old one findable

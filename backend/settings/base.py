@@ -221,6 +221,10 @@ CRAWLER_USER_AGENT = envstr(
 CRAWLER_TIME_LIMIT = envint("CRAWLER_TIME_LIMIT", 3 * 3600, minimum=10)
 CRAWLER_MAX_RESPONSE_MB = envint("CRAWLER_MAX_RESPONSE_MB", 50, minimum=1)
 CRAWLER_REQUEST_TIMEOUT = envfloat("CRAWLER_REQUEST_TIMEOUT", 30.0, minimum=1.0)
+# A MediaWiki page rendered by the wiki's parser: at most this large and this slow (a page of
+# thousands of templates fails on its own; the crawl goes on).
+CRAWLER_WIKI_MAX_PAGE_KB = envint("CRAWLER_WIKI_MAX_PAGE_KB", 5120, minimum=1)
+CRAWLER_WIKI_PARSE_TIMEOUT = envfloat("CRAWLER_WIKI_PARSE_TIMEOUT", 60.0, minimum=1.0)
 # A page no complete crawl reached is gone after this many complete crawls in a row.
 CRAWLER_GONE_AFTER_MISSED_CRAWLS = envint("CRAWLER_GONE_AFTER_MISSED_CRAWLS", 2, minimum=1)
 # A crawl in which more than this share of the known pages failed (5xx, timeouts) is

@@ -39,15 +39,34 @@ class CrawlRunInline(admin.TabularInline):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ("name", "enabled", "schedule", "first_start_url", "max_pages", "last_run")
-    list_filter = ("enabled", "schedule", "follow_pdfs")
+    list_display = (
+        "name", "kind", "enabled", "schedule", "first_start_url", "max_pages", "last_run",
+    )  # fmt: skip
+    list_filter = ("kind", "enabled", "schedule", "follow_pdfs")
     search_fields = ("name", "start_urls", "allowed_domains")
     inlines = [CrawlRunInline]
     actions = ["crawl_now", "stop_crawls"]
     fieldsets = (
         (
             None,
-            {"fields": ("name", "enabled", "start_urls", "sitemap_urls")},
+            {"fields": ("name", "enabled", "kind", "start_urls", "sitemap_urls")},
+        ),
+        (
+            _("MediaWiki"),
+            {
+                "description": _(
+                    "For a source of the type MediaWiki: the wiki is read through its API, "
+                    "page by page as its parser renders them; start URLs, sitemaps and link "
+                    "depth do not apply."
+                ),
+                "fields": (
+                    "wiki_api_url",
+                    "wiki_username",
+                    "wiki_password_env",
+                    "wiki_namespaces",
+                    "wiki_categories",
+                ),
+            },
         ),
         (
             _("Scope"),
@@ -121,7 +140,7 @@ class SourceAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("start URL"))
     def first_start_url(self, obj: Source) -> str:
-        urls = obj.start_url_list
+        urls = [obj.wiki_api_url] if obj.is_wiki else obj.start_url_list
         return urls[0] + (f" (+{len(urls) - 1})" if len(urls) > 1 else "") if urls else ""
 
     @admin.display(description=_("last crawl"))

@@ -45,7 +45,7 @@ COUNTERS: dict[Outcome, tuple[str, ...]] = {
     Outcome.GONE: ("gone",),
 }
 # Fetches a crawl needs that are no page: their failures are logged with this prefix.
-AUX_EVENTS = {"robots": "robots.txt", "sitemap": "sitemap"}
+AUX_EVENTS = {"robots": "robots.txt", "sitemap": "sitemap", "wiki": "wiki API"}
 
 
 class RunRecorder:

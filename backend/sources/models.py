@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -10,57 +9,18 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from backend.sources.explanations import FINISH_EXPLANATIONS
+from backend.sources.validators import (  # noqa: F401 (the migrations name them here)
+    WIKI_PASSWORD_ENV_PREFIX,
+    lines,
+    namespace_numbers,
+    validate_finite,
+    validate_namespaces,
+    validate_pattern_lines,
+    validate_url_lines,
+    validate_wiki_password_env,
+)
 from crawler.events import Outcome as CrawlOutcome
-from crawler.scope import MAX_PATTERN_CHARS, MAX_PATTERNS, PatternError, check_pattern
-
-
-def lines(text: str) -> list[str]:
-    """The non-empty, stripped lines of a multi-line admin field."""
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
-def validate_url_lines(text: str) -> None:
-    for line in lines(text):
-        parts = urlsplit(line)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValidationError(
-                _("%(line)s is not an http(s) URL."), code="invalid_url", params={"line": line}
-            )
-
-
-def validate_pattern_lines(text: str) -> None:
-    """Every line a pattern the crawler can search in linear time (RE2, crawler.patterns)."""
-    patterns = lines(text)
-    if len(patterns) > MAX_PATTERNS:
-        raise ValidationError(
-            _("At most %(limit)d patterns."),
-            code="too_many_patterns",
-            params={"limit": MAX_PATTERNS},
-        )
-    for line in patterns:
-        if len(line) > MAX_PATTERN_CHARS:
-            raise ValidationError(
-                _("A pattern may have at most %(limit)d characters."),
-                code="pattern_too_long",
-                params={"limit": MAX_PATTERN_CHARS},
-            )
-        try:
-            check_pattern(line)
-        except PatternError as exc:
-            raise ValidationError(
-                _(
-                    "%(line)s is not a usable regular expression: %(error)s. Look-ahead, "
-                    "look-behind and back-references are not supported."
-                ),
-                code="invalid_pattern",
-                params={"line": line, "error": exc},
-            ) from None
-
-
-def validate_finite(value: float) -> None:
-    if not math.isfinite(value):
-        raise ValidationError(_("Enter a number."), code="invalid")
-
 
 # Sane bounds for what an editor (admin) or integrator (API) sets on a source: a crawl that
 # asks a site too often, forever, or waits a day between requests helps nobody.
@@ -79,6 +39,10 @@ class Source(models.Model):
         DAILY = "daily", _("Every day")
         WEEKLY = "weekly", _("Every week")
 
+    class Kind(models.TextChoices):
+        WEBSITE = "website", _("Website (crawled by following links)")
+        MEDIAWIKI = "mediawiki", _("MediaWiki (read through its API)")
+
     class Revisit(models.TextChoices):
         EVERY_CRAWL = "every_crawl", _("At every crawl (conditional requests)")
         WHEN_STALE = "when_stale", _("Only when possibly outdated (HTTP caching rules)")
@@ -87,10 +51,52 @@ class Source(models.Model):
     enabled = models.BooleanField(
         _("enabled"), default=True, help_text=_("Disabled sources are not crawled on schedule.")
     )
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.WEBSITE)
     start_urls = models.TextField(
         _("start URLs"),
+        blank=True,
         validators=[validate_url_lines],
         help_text=_("One URL per line. The crawl starts here and follows links."),
+    )
+    wiki_api_url = models.URLField(
+        _("wiki API URL"),
+        max_length=2000,
+        blank=True,
+        validators=[validate_url_lines],
+        help_text=_(
+            "For a MediaWiki: the address of its api.php, e.g. https://wiki.example.org/w/api.php."
+        ),
+    )
+    wiki_username = models.CharField(
+        _("bot user name"),
+        max_length=255,
+        blank=True,
+        help_text=_("Optional: a bot password's login name from Special:BotPasswords (User@name)."),
+    )
+    wiki_password_env = models.CharField(
+        _("bot password variable"),
+        max_length=100,
+        blank=True,
+        validators=[validate_wiki_password_env],
+        help_text=_(
+            "The environment variable of the server that holds the bot password (the password "
+            "itself is never stored in Lotse), e.g. WIKI_PASSWORD_INTRANET."
+        ),
+    )
+    wiki_namespaces = models.CharField(
+        _("namespaces"),
+        max_length=200,
+        blank=True,
+        validators=[validate_namespaces],
+        help_text=_("Namespace numbers, separated by commas. Empty: the articles (0)."),
+    )
+    wiki_categories = models.TextField(
+        _("categories"),
+        blank=True,
+        help_text=_(
+            "One category name per line (without “Category:”): only their pages are indexed. "
+            "Empty: every page of the namespaces."
+        ),
     )
     sitemap_urls = models.TextField(
         _("sitemap URLs"),
@@ -186,6 +192,32 @@ class Source(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        if self.kind == self.Kind.MEDIAWIKI:
+            if not self.wiki_api_url:
+                raise ValidationError(
+                    {"wiki_api_url": _("A MediaWiki source needs the address of its api.php.")}
+                )
+            if bool(self.wiki_username) != bool(self.wiki_password_env):
+                raise ValidationError(
+                    {
+                        "wiki_password_env": _(
+                            "Give both the bot user name and its password variable, or neither."
+                        )
+                    }
+                )
+        elif not self.start_url_list and not self.sitemap_url_list:
+            raise ValidationError({"start_urls": _("Give at least one start URL or sitemap.")})
+
+    @property
+    def is_wiki(self) -> bool:
+        return self.kind == self.Kind.MEDIAWIKI
+
+    @property
+    def wiki_category_list(self) -> list[str]:
+        return [line.removeprefix("Category:") for line in lines(self.wiki_categories)]
+
     @property
     def start_url_list(self) -> list[str]:
         return lines(self.start_urls)
@@ -197,9 +229,10 @@ class Source(models.Model):
     @property
     def allowed_domain_list(self) -> list[str]:
         explicit = [domain.lower() for domain in lines(self.allowed_domains)]
-        if explicit:
+        if explicit and not self.is_wiki:
             return explicit
-        return sorted({urlsplit(url).hostname or "" for url in self.start_url_list} - {""})
+        urls = [self.wiki_api_url] if self.is_wiki else self.start_url_list
+        return sorted({urlsplit(url).hostname or "" for url in urls} - {""})
 
     @property
     def include_pattern_list(self) -> list[str]:
@@ -208,41 +241,6 @@ class Source(models.Model):
     @property
     def exclude_pattern_list(self) -> list[str]:
         return lines(self.exclude_patterns)
-
-
-# A run's finish reason in the editor's words; the run's ``error`` adds the details.
-FINISH_EXPLANATIONS = {
-    "complete": _("Complete: the crawl reached every page in scope."),
-    "site_unreachable": _(
-        "Incomplete, nothing was removed: the site could not be reached (a start URL, a "
-        "sitemap or robots.txt could not be fetched). Crawl again when the site is back."
-    ),
-    "too_many_failures": _(
-        "Incomplete, nothing was removed: too many of the known pages failed (server errors, "
-        "timeouts). Crawl again later."
-    ),
-    "max_pages": _(
-        "Incomplete: the crawl stopped at the maximum number of pages. Pages it did not "
-        "reach were not removed."
-    ),
-    "closespider_timeout": _(
-        "Incomplete: the crawl reached its time limit. Pages it did not reach were not removed."
-    ),
-    "time_limit": _(
-        "Incomplete: the crawl reached its time limit. Pages it did not reach were not removed."
-    ),
-    "cancelled": _("Stopped. Pages it did not reach were not removed."),
-    "shutdown": _("Stopped. Pages it did not reach were not removed."),
-    "crashed": _("Failed: the crawl process ended unexpectedly. Nothing was removed."),
-    "abandoned": _(
-        "Failed: the crawl stopped sending its heartbeat (its worker or the server stopped). "
-        "Nothing was removed. Start it again."
-    ),
-    "interrupted": _(
-        "Failed: the server stopped while the crawl ran. Nothing was removed. Start it again."
-    ),
-    "lost": _("Failed: the crawl never started (its task was lost). Start it again."),
-}
 
 
 class CrawlRun(models.Model):

@@ -72,8 +72,14 @@ def incomplete_reason_text(finish_reason: str, report: dict) -> str:
     """The English detail stored in the run's ``error`` when the site did not answer; the
     admin shows the editor a translated explanation of ``finish_reason`` above it."""
     unreachable = report.get("unreachable") or []
-    if finish_reason == "site_unreachable" and unreachable:
-        what = {"start_url": "start URL", "sitemap": "sitemap", "robots": "robots.txt"}
+    if finish_reason in ("site_unreachable", "login_failed") and unreachable:
+        what = {
+            "start_url": "start URL",
+            "sitemap": "sitemap",
+            "robots": "robots.txt",
+            "wiki_api": "wiki API",
+            "login": "wiki login",
+        }
         listed = "; ".join(
             f"{what.get(item.get('what'), item.get('what'))} {item.get('url')}: "
             f"{item.get('reason')}"

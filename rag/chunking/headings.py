@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from rag.config import ChunkingConfig
 from rag.models import Block, Chunk, ParsedDocument
@@ -64,6 +65,7 @@ def _split_words(sentence: str, max_chars: int) -> list[str]:
 class _Section:
     heading_path: tuple[str, ...]
     parts: list[tuple[str, int | None]] = field(default_factory=list)  # (text, page)
+    anchor: str = ""  # the fragment id of the section's heading
 
     @property
     def size(self) -> int:
@@ -79,7 +81,7 @@ def _sections(blocks: tuple[Block, ...]) -> list[_Section]:
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, block.text))
-            sections.append(_Section(tuple(text for _, text in stack)))
+            sections.append(_Section(tuple(text for _, text in stack), anchor=block.anchor))
             continue
         text = f"- {block.text}" if block.kind == "list_item" else block.text
         sections[-1].parts.append((text, block.page))
@@ -130,17 +132,31 @@ def _section_chunks(
     return pieces
 
 
-def chunk_document(document: ParsedDocument, config: ChunkingConfig | None = None) -> list[Chunk]:
+def section_url(url: str, anchor: str) -> str:
+    """``url`` pointing at the section with fragment id ``anchor`` (percent-encoded)."""
+    if not anchor:
+        return url
+    return f"{url.split('#', 1)[0]}#{quote(anchor, safe=_FRAGMENT_SAFE)}"
+
+
+_FRAGMENT_SAFE = "!$&'()*+,;=:@/?-._~"
+
+
+def chunk_document(
+    document: ParsedDocument, config: ChunkingConfig | None = None, *, link_sections: bool = False
+) -> list[Chunk]:
     """Chunks in reading order, ``position`` 0..n-1. Each carries the document's title and
     URL, its heading path, its first and last PDF page, and its own language when that is
-    clear (a German site's English summary stays "en")."""
+    clear (a German site's English summary stays "en"). ``link_sections``: a chunk's URL
+    points at its section's heading (``#anchor``) when the heading has one (a wiki's)."""
     config = config or ChunkingConfig()
     chunks: list[Chunk] = []
     for section in _merge_short(_sections(document.blocks), config.min_chars, config.max_chars):
+        url = section_url(document.url, section.anchor) if link_sections else document.url
         for text, first, last in _section_chunks(section, config.max_chars, document.language):
             chunks.append(
                 Chunk(
-                    url=document.url,
+                    url=url,
                     title=document.title,
                     heading_path=section.heading_path,
                     text=text,

@@ -19,7 +19,7 @@ from rag.parsing.titles import choose_title
 logger = logging.getLogger(__name__)
 
 HTML_PARSER_VERSION = (
-    "html-4"  # html-4: own block splitter, title candidates, FAQ markup as headings
+    "html-5"  # html-4: own block splitter, title candidates, FAQ markup as headings; 5: anchors
 )
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)

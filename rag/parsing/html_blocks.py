@@ -186,8 +186,20 @@ def _paragraph(owner: Element, pieces: list[str], kind: str | None) -> Block | N
     if not text:
         return None
     if kind == "heading":
-        return Block("heading", text, level=_HEADINGS.get(owner.tag, 1))
+        return Block("heading", text, level=_HEADINGS.get(owner.tag, 1), anchor=_anchor(owner))
     return Block("text" if kind == "pre" else kind, text)
+
+
+def _anchor(heading: Element) -> str:
+    """A heading's fragment id: its own, else that of the element inside holding its text
+    (MediaWiki's ``<span class="mw-headline" id=…>``, after an empty legacy-anchor span)."""
+    if heading.get("id"):
+        return heading.get("id").strip()
+    marked = [e for e in heading.iterdescendants() if isinstance(e.tag, str) and e.get("id")]
+    for element in marked:
+        if "".join(element.itertext()).strip():
+            return element.get("id").strip()
+    return marked[0].get("id").strip() if marked else ""
 
 
 def _without_bullet(text: str) -> str:

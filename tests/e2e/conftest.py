@@ -7,6 +7,7 @@ import pytest
 from backend.ops import stores
 from backend.ops.embedded import release_embedded_stores
 from tests.crawler.sites import Answer, Site, html
+from tests.e2e.mediawiki import mediawiki  # noqa: F401 (the session's wiki, for every module)
 
 PAGES = {
     "/": (

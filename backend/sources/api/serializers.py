@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from backend.sources.models import CrawlLogEntry, CrawlRun, Source
@@ -10,7 +11,13 @@ class SourceSerializer(serializers.ModelSerializer):
             "id",
             "name",
             "enabled",
+            "kind",
             "start_urls",
+            "wiki_api_url",
+            "wiki_username",
+            "wiki_password_env",
+            "wiki_namespaces",
+            "wiki_categories",
             "sitemap_urls",
             "trust_sitemap_lastmod",
             "revisit",
@@ -28,6 +35,21 @@ class SourceSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs):
+        """The model's cross-field rules (a wiki needs its API URL, a website a start URL)."""
+        instance = Source(**{**self._current(), **attrs})
+        try:
+            instance.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
+
+    def _current(self) -> dict:
+        if self.instance is None:
+            return {}
+        names = [f for f in self.Meta.fields if f not in ("id", "created_at", "updated_at")]
+        return {name: getattr(self.instance, name) for name in names}
 
 
 class CrawlRunSerializer(serializers.ModelSerializer):
