@@ -154,8 +154,9 @@ class HandOffSettings(models.Model):
 
     @classmethod
     def current(cls) -> HandOffSettings:
-        """The row, created with the defaults on first use."""
-        return cls.objects.order_by("pk").first() or cls.objects.create()
+        """The row, created with the defaults on first use (pk 1: two first uses at once
+        make one row, the loser of the insert reads the winner's)."""
+        return cls.objects.order_by("pk").first() or cls.objects.get_or_create(pk=1)[0]
 
 
 class OpeningHours(models.Model):
