@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db import models
+from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -64,9 +65,12 @@ class HandOffAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # visitors create hand-offs, through the widget
 
-    @admin.display(description=_("tries"))
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(attempt_total=Count("attempts"))
+
+    @admin.display(description=_("tries"), ordering="attempt_total")
     def attempt_count(self, obj: HandOff) -> int:
-        return obj.attempts.count()
+        return obj.attempt_total
 
     @admin.display(description=_("conversation"))
     def conversation_link(self, obj: HandOff):
