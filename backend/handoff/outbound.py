@@ -18,6 +18,7 @@ import httpx
 from django.conf import settings
 
 from crawler.netguard import NetGuard
+from rag.retry import retry_after_from_headers
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +29,19 @@ TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 class DeliveryError(Exception):
     """A try that did not deliver. ``transient``: a later try may succeed (retried)."""
 
-    def __init__(self, message: str, *, transient: bool, status_code: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.transient = transient
         self.status_code = status_code
+        # the other side's Retry-After (429, 503): the next try waits at least this long
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -99,4 +109,5 @@ def send(
         f"HTTP {response.status_code} from {host_header}: {snippet}",
         transient=response.status_code in TRANSIENT_STATUSES,
         status_code=response.status_code,
+        retry_after=retry_after_from_headers(response.headers),
     )

@@ -34,6 +34,7 @@ Answer = Callable[[Seen], tuple[int, object]]
 class Receiver:
     answer: Answer
     requests: list[Seen] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every answer
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -59,6 +60,8 @@ class Receiver:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 

@@ -53,3 +53,18 @@ def test_after_the_last_retry_the_ticket_fails_and_stays(conversation, receiver)
     assert handoff.status == "ticket_failed" and "Gave up after 3 tries" in handoff.last_error
     (attempt,) = handoff.attempts.all()
     assert (attempt.status_code, attempt.final) == (502, True)
+
+
+def test_a_rate_limited_delivery_waits_what_retry_after_asks(conversation, receiver):
+    def busy(seen):
+        return 429, {"error": "slow down"}
+
+    hook = receiver(busy)
+    hook.headers = {"Retry-After": "120"}
+    configure(delivery="webhook", webhook_url=hook.url + "/hook")
+    handoff = make_handoff(conversation, "webhook")
+
+    with pytest.raises(Retry) as retry:
+        run_as_worker(handoff.pk, 0)
+
+    assert retry.value.when >= 120  # not the first retry's 5 s

@@ -70,7 +70,8 @@ def deliver_handoff_task(self, handoff_id: int, retry: int = 0) -> None:
     Idempotent: only a hand-off still "requested" is sent, so a rerun after success does
     nothing (a worker killed between the other side's answer and our commit sends it twice;
     the webhook's X-Lotse-Handoff header lets a receiver notice). A transient failure is
-    retried with the tasks' backoff (``TASK_RETRY``, HANDOFF_DELIVERY_RETRIES times), then the
+    retried with the tasks' backoff (``TASK_RETRY``, HANDOFF_DELIVERY_RETRIES times, waiting at
+    least what a Retry-After asks, never past the cap), then the
     ticket is shown as failed; a refusal (bad token, 4xx, no URL) fails at once. In-process
     (no broker) Celery would retry at once, so the retry is enqueued with the policy's wait and
     its number instead."""
@@ -83,6 +84,7 @@ def deliver_handoff_task(self, handoff_id: int, retry: int = 0) -> None:
             give_up_delivery(handoff_id, f"Gave up after {retry + 1} tries: {exc}")
             return
         if self.request.is_eager:
-            enqueue(Task.DELIVER_HANDOFF, handoff_id, retry + 1, countdown=policy.delay(retry + 1))
+            wait = policy.delay(retry + 1, exc.retry_after)
+            enqueue(Task.DELIVER_HANDOFF, handoff_id, retry + 1, countdown=wait)
             return
-        retry_later(self, exc, policy)
+        retry_later(self, exc, policy, exc.retry_after)
