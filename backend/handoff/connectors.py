@@ -10,7 +10,7 @@ row, and returns what the other side calls the ticket (or "") with the HTTP stat
   customer by e-mail (``customer_id: "guess:<e-mail>"`` creates an unknown one);
 - Chatwoot (application API, ``api_access_token`` header): create the contact in the inbox
   (or find it by e-mail when it exists), open a conversation, post the transcript as the
-  contact's message;
+  contact's message (a retry after the conversation was opened only posts);
 - e-mail: Django's mail settings, to the address in the settings, reply-to the visitor.
 """
 
@@ -32,6 +32,7 @@ from backend.handoff.transcript import as_text, title
 
 SIGNATURE_HEADER = "X-Lotse-Signature"
 E164 = re.compile(r"\+[1-9]\d{5,14}")
+CHATWOOT_OPENED = re.compile(r"conversation (\d+)")
 
 
 def _missing(what: str) -> DeliveryError:
@@ -156,22 +157,31 @@ def chatwoot(handoff: HandOff, payload: dict, config: HandOffSettings) -> tuple[
     base = _api(config.chatwoot_url, f"/api/v1/accounts/{config.chatwoot_account_id}")
     headers = {"Content-Type": "application/json", "api_access_token": settings.CHATWOOT_API_TOKEN}
     inbox = config.chatwoot_inbox_id
-    contact_id, source_id = _chatwoot_contact(base, headers, handoff, inbox)
-    conversation = send(
-        "POST",
-        _api(base, "/conversations"),
-        body=_json({"source_id": source_id, "inbox_id": inbox, "contact_id": contact_id}),
-        headers=headers,
-    ).json()
-    if not isinstance(conversation, dict) or not conversation.get("id"):
-        raise DeliveryError("Chatwoot answered without a conversation id", transient=False)
+    # a retry after the conversation was opened posts into it instead of opening another
+    opened = CHATWOOT_OPENED.fullmatch(handoff.ticket_reference)
+    if opened:
+        conversation_id = int(opened.group(1))
+    else:
+        contact_id, source_id = _chatwoot_contact(base, headers, handoff, inbox)
+        conversation = send(
+            "POST",
+            _api(base, "/conversations"),
+            body=_json({"source_id": source_id, "inbox_id": inbox, "contact_id": contact_id}),
+            headers=headers,
+        ).json()
+        if not isinstance(conversation, dict) or not conversation.get("id"):
+            raise DeliveryError("Chatwoot answered without a conversation id", transient=False)
+        conversation_id = int(conversation["id"])
+        HandOff.objects.filter(pk=handoff.pk).update(
+            ticket_reference=f"conversation {conversation_id}"
+        )
     answer = send(
         "POST",
-        _api(base, f"/conversations/{conversation['id']}/messages"),
+        _api(base, f"/conversations/{conversation_id}/messages"),
         body=_json({"content": as_text(payload), "message_type": "incoming", "private": False}),
         headers=headers,
     )
-    return f"conversation {conversation['id']}", answer.status_code
+    return f"conversation {conversation_id}", answer.status_code
 
 
 def email(handoff: HandOff, payload: dict, config: HandOffSettings) -> tuple[str, int | None]:

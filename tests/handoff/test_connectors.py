@@ -144,3 +144,29 @@ def test_chatwoot_finds_a_contact_that_exists(conversation, receiver, queued):
     paths = [seen.path for seen in chatwoot.requests]
     assert paths[1] == "/api/v1/accounts/3/contacts/search?q=erika%40example.org"
     assert chatwoot.requests[3].json["source_id"] == "src-7"
+
+
+def test_a_chatwoot_retry_posts_into_the_conversation_it_opened(conversation, receiver, queued):
+    api = ChatwootAPI()
+    broken = {"messages": 1}
+
+    def flaky(seen):
+        if seen.path.endswith("/messages") and broken["messages"]:
+            broken["messages"] -= 1
+            return refuse(503, "maintenance")
+        return api(seen)
+
+    chatwoot = receiver(flaky)
+    configure(
+        delivery="chatwoot", chatwoot_url=chatwoot.url, chatwoot_account_id=3, chatwoot_inbox_id=5
+    )
+    handoff = make_handoff(conversation, "chatwoot")
+
+    deliver_handoff_task.apply(args=[handoff.pk])
+    assert len(queued) == 1  # retried later
+    deliver_handoff_task.apply(args=[handoff.pk, 1])
+
+    handoff.refresh_from_db()
+    assert (handoff.status, handoff.ticket_reference) == ("ticket_created", "conversation 99")
+    paths = [seen.path.rsplit("/", 1)[-1] for seen in chatwoot.requests]
+    assert paths == ["contacts", "conversations", "messages", "messages"]
