@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("backend.sources.api.urls")),
     path("api/", include("backend.chat.api.urls")),
+    path("api/v1/chat/handoff/", include("backend.handoff.api.urls")),
     path("", include("backend.ops.urls")),
 ]
 

@@ -27,6 +27,7 @@ class Task:
     DELETE_SOURCE = "lotse.rag.delete_source"
     INDEX_ENTRY = "lotse.rag.index_entry"
     DELETE_ENTRY = "lotse.rag.delete_entry"
+    DELIVER_HANDOFF = "lotse.main.deliver_handoff"
 
 
 TASK_QUEUES: dict[str, str] = {
@@ -45,6 +46,8 @@ TASK_QUEUES: dict[str, str] = {
     Task.DELETE_SOURCE: Queue.RAG,
     Task.INDEX_ENTRY: Queue.RAG,
     Task.DELETE_ENTRY: Queue.RAG,
+    # a few HTTP requests or one e-mail, each bounded by HANDOFF_DELIVERY_TIMEOUT
+    Task.DELIVER_HANDOFF: Queue.MAIN,
 }
 
 # Periodic work (Celery beat on worker-main; a timer thread in the embedded default).

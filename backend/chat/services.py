@@ -340,6 +340,8 @@ async def collect_answer(events: AsyncIterator[ChatEvent]) -> dict:
             result["sources"] = event.data
         elif event.kind == "error":
             result["error"] = event.data
+        elif event.kind == "handoff":
+            result["handoff"] = event.data
         elif event.kind == "done":
             result.update(event.data)
     return result

@@ -1,9 +1,12 @@
-"""The roles of the admin and the API, as Django groups: viewers, editors and administrators.
+"""The roles of the admin and the API, as Django groups: viewers, editors, supporters and
+administrators.
 
 Viewers read what editors work with (sources, crawl runs and their logs, documents,
 conversations and feedback, chat texts) and change nothing. Editors manage sources and crawls,
 re-index documents, read conversations, edit the chat texts, write knowledge entries, keep the
-test questions and run evaluations. Administrators may do everything (users, tokens, settings). A staff user in no group sees nothing in the admin and
+test questions and run evaluations, keep the opening hours and the hand-off settings (ticket
+delivery). Supporters see the hand-offs visitors asked for, with their transcripts and
+delivery logs, and send a failed ticket again; nothing else. Administrators may do everything (users, tokens, settings). A staff user in no group sees nothing in the admin and
 gets 403 from every API endpoint: both check the same model permissions
 (``backend.ops.permissions``).
 
@@ -18,6 +21,7 @@ from django.contrib.auth.models import Group, Permission
 VIEWERS = "Viewers"
 EDITORS = "Editors"
 ADMINISTRATORS = "Administrators"
+SUPPORTERS = "Supporters"
 
 EDITOR_PERMISSIONS = {
     "sources": {
@@ -37,6 +41,18 @@ EDITOR_PERMISSIONS = {
         "evaluationrun": ("add", "view"),  # add = start an evaluation
     },
     "knowledge": {"knowledgeentry": ("add", "change", "delete", "view")},
+    "handoff": {
+        "handoff": ("change", "view"),  # change = send a ticket again
+        "deliveryattempt": ("view",),
+        "handoffsettings": ("add", "change", "view"),
+        "openinghours": ("add", "change", "delete", "view"),
+        "holiday": ("add", "change", "delete", "view"),
+    },
+}
+
+# Hand-offs and their tickets: to read, and to send a failed one again.
+SUPPORTER_PERMISSIONS = {
+    "handoff": {"handoff": ("change", "view"), "deliveryattempt": ("view",)},
 }
 
 # The same models, to look at only.
@@ -63,11 +79,17 @@ def viewer_permissions() -> list[Permission]:
     return _permissions(VIEWER_PERMISSIONS)
 
 
-def ensure_roles() -> tuple[Group, Group, Group]:
+def supporter_permissions() -> list[Permission]:
+    return _permissions(SUPPORTER_PERMISSIONS)
+
+
+def ensure_roles() -> tuple[Group, Group, Group, Group]:
+    supporters, _ = Group.objects.get_or_create(name=SUPPORTERS)
+    supporters.permissions.add(*supporter_permissions())
     viewers, _ = Group.objects.get_or_create(name=VIEWERS)
     viewers.permissions.add(*viewer_permissions())
     editors, _ = Group.objects.get_or_create(name=EDITORS)
     editors.permissions.add(*editor_permissions())
     administrators, _ = Group.objects.get_or_create(name=ADMINISTRATORS)
     administrators.permissions.add(*Permission.objects.all())
-    return viewers, editors, administrators
+    return viewers, editors, supporters, administrators

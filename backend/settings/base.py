@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "backend.widget",
     "backend.evaluation",
     "backend.knowledge",
+    "backend.handoff",
     # last: its post_migrate hook gives the roles the permissions of the apps above
     "backend.ops",
 ]
@@ -317,11 +318,13 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "backend.chat.api.schema.add_chat_paths",
+        "backend.handoff.api.schema.add_handoff_paths",
         "backend.sources.api.schema.add_error_responses",
     ],
 }
 
-# --- Proxies, passwords, sign-in lockout ----------------------------------------------------
+# --- Proxies, passwords, sign-in lockout (security); hand-off delivery and e-mail (handoff) ---
+from backend.settings.handoff import *  # noqa: E402, F403
 from backend.settings.security import *  # noqa: E402, F403
 
 # --- Health checks ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from backend.widget.snippet import SCRIPT_PATH, WidgetOptions, script_tag
 
 # widget.js is authored in parts by job and served as one file, joined in this order: no
 # build step, and the browser still makes one request. Part 1 opens the closure all parts
-# share, part 6 closes it.
+# share, the last (6-start.js) closes it.
 WIDGET_SRC = Path(__file__).resolve().parent / "src"
 WIDGET_PARTS = tuple(
     WIDGET_SRC / name
@@ -29,6 +29,7 @@ WIDGET_PARTS = tuple(
         "2-options.js",
         "3-markdown.js",
         "4-ui.js",
+        "5-handoff.js",
         "5-transport.js",
         "6-start.js",
     )

@@ -45,6 +45,8 @@ OPERATIONS = {
     ("POST", "/api/v1/chat/"),
     ("POST", "/api/v1/chat/messages/{message_id}/feedback/"),
     ("GET", "/api/v1/chat/config/"),
+    ("POST", "/api/v1/chat/handoff/"),
+    ("GET", "/api/v1/chat/handoff/options/"),
     ("GET", "/api/v1/sources/"),
     ("POST", "/api/v1/sources/"),
     ("GET", "/api/v1/sources/{id}/"),

@@ -20,12 +20,15 @@ def worker_name(task) -> str:
     return task.request.hostname
 
 
-def retry_later(task, exc: BaseException, policy: RetryPolicy = TASK_RETRY) -> NoReturn:
-    """Send ``task`` again after ``exc``, ``policy``'s wait from now (Celery's ``Retry`` ends
-    this run). Past ``policy.attempts`` retries Celery raises ``exc`` itself: the task fails."""
+def retry_later(
+    task, exc: BaseException, policy: RetryPolicy = TASK_RETRY, retry_after: float | None = None
+) -> NoReturn:
+    """Send ``task`` again after ``exc``, ``policy``'s wait from now (at least ``retry_after``,
+    never past the cap; Celery's ``Retry`` ends this run). Past ``policy.attempts`` retries
+    Celery raises ``exc`` itself: the task fails."""
     raise task.retry(
         exc=exc,
-        countdown=policy.delay(task.request.retries + 1),
+        countdown=policy.delay(task.request.retries + 1, retry_after),
         # ours, not Celery's default of 3 retries
         max_retries=policy.attempts,
     )

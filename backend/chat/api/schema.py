@@ -76,10 +76,12 @@ CHAT_ANSWER = {
         "conversation_id": {"type": "string", "format": "uuid"},
         "outcome": {
             "type": "string",
-            "enum": ["answered", "answered_fallback", "unanswered", "error"],
+            "enum": ["answered", "answered_fallback", "unanswered", "error", "handoff"],
             "description": "answered_fallback: the language model failed before its first "
-            "word, so the answer quotes the passages (extractive) instead.",
+            "word, so the answer quotes the passages (extractive) instead. handoff: the "
+            "visitor asked for a person; `handoff` says how one can be reached.",
         },
+        "handoff": {"$ref": "#/components/schemas/HandOffOptions"},
         "language": {"type": "string"},
         "timings": {"type": "object", "additionalProperties": {"type": "integer"}},
     },
@@ -103,12 +105,13 @@ FEEDBACK = {
     },
 }
 # One Server-Sent Event of the stream; ``data`` is a JSON text whose shape depends on
-# ``event`` (docs/api.md): token {text}, sources [ChatSource], error ChatError, done {...}.
+# ``event`` (docs/api.md): token {text}, sources [ChatSource], error ChatError, done {...},
+# handoff HandOffOptions (the visitor asked for a person).
 CHAT_EVENT = {
     "type": "object",
     "required": ["event", "data"],
     "properties": {
-        "event": {"type": "string", "enum": ["token", "sources", "error", "done"]},
+        "event": {"type": "string", "enum": ["token", "sources", "error", "done", "handoff"]},
         "data": {"type": "string", "contentMediaType": "application/json"},
     },
 }

@@ -33,6 +33,7 @@ from backend.chat.services import (
     widget_texts,
 )
 from backend.chat.throttle import RateLimited, check_rate_limits, count_new_conversation
+from backend.handoff.offer import offer_events, wants_person
 from backend.ops.clients import client_address
 
 logger = logging.getLogger(__name__)
@@ -178,7 +179,7 @@ async def chat(request: HttpRequest) -> HttpResponse:
         logger.exception("chat: request failed")
         return _internal_error(request)
 
-    events = answer_events(turn)
+    events = offer_events(turn) if await wants_person(turn.question) else answer_events(turn)
     if not data.get("stream", True):
         result = await collect_answer(events)
         status = 503 if result.get("error") else 200
@@ -229,3 +230,7 @@ def widget_config(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(body)
     response["Cache-Control"] = "public, max-age=60"
     return _with_cors(request, response)
+
+
+# What the other public endpoints (backend/handoff/api/views.py) share with these.
+guard, with_cors, client_of, chat_error_response = _guard, _with_cors, _client, _chat_error

@@ -4,8 +4,8 @@
  * page's CSS cannot reach it and its CSS cannot reach the host page. Text from the server (the
  * answer, source titles, snippets) only ever becomes DOM through textContent: nothing the model
  * or a crawled page writes is parsed as HTML. Options: see docs/widget.md.
- * Authored in six parts (backend/widget/src/, by job), served joined in order as one file by
- * backend/widget/views.py. This part opens the closure the others share; part 6 closes it.
+ * Authored in seven parts (backend/widget/src/, by job), served joined in order as one file by
+ * backend/widget/views.py. This part opens the closure the others share; the last closes it.
  */
 (function () {
   'use strict';
@@ -56,7 +56,24 @@
       unavailable: 'Der Chat ist auf dieser Seite nicht verfügbar.',
       commentLabel: 'Was hat gefehlt oder war falsch? (freiwillig)',
       commentSend: 'Rückmeldung senden',
-      commentThanks: 'Danke, wir sehen uns das an.'
+      commentThanks: 'Danke, wir sehen uns das an.',
+      person: 'Mit einem Menschen sprechen',
+      offer: 'Möchten Sie lieber mit einem Menschen sprechen?',
+      formTitle: 'Nachricht an unser Team',
+      formIntro: 'Gerade ist niemand für einen Live-Chat da. Hinterlassen Sie uns eine Nachricht, wir melden uns bei Ihnen.',
+      nameLabel: 'Name (freiwillig)',
+      emailLabel: 'E-Mail',
+      phoneLabel: 'Telefon',
+      contactHint: 'E-Mail oder Telefon genügt.',
+      messageLabel: 'Ihre Nachricht',
+      consent: 'Ich bin einverstanden, dass meine Nachricht, meine Kontaktdaten und dieser Chat an das Support-Team weitergegeben werden.',
+      formSend: 'Absenden',
+      formCancel: 'Abbrechen',
+      formSent: 'Danke! Ihre Nachricht ist bei uns angekommen. Wir melden uns bei Ihnen.',
+      formFailed: 'Die Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es erneut.',
+      needContact: 'Bitte geben Sie eine E-Mail-Adresse oder eine Telefonnummer an.',
+      needMessage: 'Bitte schreiben Sie eine Nachricht.',
+      needConsent: 'Bitte stimmen Sie zu, damit wir Ihr Anliegen weitergeben dürfen.'
     },
     en: {
       title: 'Questions? Ask us',
@@ -93,7 +110,24 @@
       unavailable: 'The chat is not available on this page.',
       commentLabel: 'What was missing or wrong? (optional)',
       commentSend: 'Send feedback',
-      commentThanks: 'Thank you, we will look into it.'
+      commentThanks: 'Thank you, we will look into it.',
+      person: 'Talk to a person',
+      offer: 'Would you rather talk to a person?',
+      formTitle: 'Message to our team',
+      formIntro: 'Nobody is available for a live chat right now. Leave us a message and we will get back to you.',
+      nameLabel: 'Name (optional)',
+      emailLabel: 'E-mail',
+      phoneLabel: 'Phone',
+      contactHint: 'E-mail or phone is enough.',
+      messageLabel: 'Your message',
+      consent: 'I agree that my message, my contact details and this chat are passed on to the support team.',
+      formSend: 'Send',
+      formCancel: 'Cancel',
+      formSent: 'Thank you! Your message has reached us. We will get back to you.',
+      formFailed: 'Your message could not be sent. Please try again.',
+      needContact: 'Please give an e-mail address or a phone number.',
+      needMessage: 'Please write a message.',
+      needConsent: 'Please agree so that we may pass on your request.'
     }
   };
 

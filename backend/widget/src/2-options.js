@@ -1,4 +1,4 @@
-  // widget.js part 2 of 6, inside the closure part 1 opens (backend/widget/views.py joins them).
+  // widget.js part 2 of 7, inside the closure part 1 opens (backend/widget/views.py joins them).
   // ---- options (data attributes of the script tag) ---------------------------------------
   var data = script.dataset;
 
@@ -109,6 +109,18 @@
     '.sugg{display:flex;flex-direction:column;align-items:flex-start;gap:6px;margin:0;padding:0;list-style:none}',
     '.sugg button{margin:0}',
     '.thinking{color:#4b5563;font-style:italic}',
+    '.offer{display:block;background:#fff;border:1px solid var(--link);color:var(--link);border-radius:16px;',
+    'padding:5px 12px;margin-top:8px;text-align:left}',
+    '.form{width:88%}.handoff{display:flex;flex-direction:column;align-items:stretch;gap:6px;padding:0;border:0;background:none}',
+    '.handoff h3{font-size:15px;margin:0}.handoff p{margin:0;font-size:13px}',
+    '.handoff .row{display:flex;flex-direction:column;gap:2px}.handoff label{font-size:13px}',
+    '.handoff input[type=text],.handoff input[type=email],.handoff input[type=tel]{font:inherit;',
+    'border:1px solid #6b7280;border-radius:8px;padding:6px 8px;background:#fff;color:#111827}',
+    '.handoff textarea{height:72px;max-height:none}.handoff .hint{color:#4b5563}',
+    '.consent{display:flex;gap:6px;align-items:flex-start}.consent input{margin-top:3px}',
+    '.buttons{display:flex;gap:8px}.buttons button{background:#fff;border:1px solid var(--link);',
+    'color:var(--link);border-radius:16px;padding:5px 12px}',
+    '.buttons .primary{background:var(--accent);color:var(--on-accent);border-color:var(--accent)}',
     '.comment{display:flex;flex-direction:column;gap:6px;margin-top:8px}.comment label{font-size:13px}',
     '.comment textarea{height:64px;max-height:none}.comment button{align-self:flex-start;',
     'background:#fff;border:1px solid var(--link);color:var(--link);border-radius:16px;padding:5px 12px}',

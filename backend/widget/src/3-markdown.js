@@ -1,4 +1,4 @@
-  // widget.js part 3 of 6, inside the closure part 1 opens (backend/widget/views.py joins them).
+  // widget.js part 3 of 7, inside the closure part 1 opens (backend/widget/views.py joins them).
   // ---- tiny DOM helpers --------------------------------------------------------------------
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -22,7 +22,8 @@
     plus: 'M11 5h2v6h6v2h-6v6h-2v-6H5v-2h6z',
     send: 'M3 20.5 21 12 3 3.5v6.6l12 1.9-12 1.9z',
     up: 'M2 10h4v11H2zm6 11h9.5a2 2 0 0 0 1.9-1.4l2.4-7A2 2 0 0 0 19.9 10H14l1-4.6A2 2 0 0 0 13 3l-5 6z',
-    down: 'M22 14h-4V3h4zM16 3H6.5a2 2 0 0 0-1.9 1.4l-2.4 7A2 2 0 0 0 4.1 14H10l-1 4.6A2 2 0 0 0 11 21l5-6z'
+    down: 'M22 14h-4V3h4zM16 3H6.5a2 2 0 0 0-1.9 1.4l-2.4 7A2 2 0 0 0 4.1 14H10l-1 4.6A2 2 0 0 0 11 21l5-6z',
+    person: 'M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zm0 2c-4 0-8 2-8 5v2h16v-2c0-3-4-5-8-5z'
   };
   function icon(name) {
     var ns = 'http://www.w3.org/2000/svg';

@@ -1,4 +1,4 @@
-  // widget.js part 4 of 6, inside the closure part 1 opens (backend/widget/views.py joins them).
+  // widget.js part 4 of 7, inside the closure part 1 opens (backend/widget/views.py joins them).
   // ---- storage: the conversation survives page navigations ------------------------------
   var STORE_KEY = 'lotse-chat:' + API;
   function load() {
@@ -48,6 +48,10 @@
     'aria-controls': 'lotse-panel', onclick: function () { toggle(); }
   }, [icon('chat')]);
   var title = el('h2', { id: 'lotse-title', text: options.title });
+  var personButton = el('button', {
+    class: 'icon', type: 'button', 'aria-label': T.person, title: T.person,
+    onclick: function () { askForPerson('asked'); }
+  }, [icon('person')]);
   var newButton = el('button', {
     class: 'icon', type: 'button', 'aria-label': T.newChat, title: T.newChat,
     onclick: function () { newConversation(); }
@@ -70,7 +74,7 @@
   var panel = el('div', {
     id: 'lotse-panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'lotse-title',
     hidden: true, lang: lang
-  }, [el('header', null, [title, newButton, closeButton]), log, form, status]);
+  }, [el('header', null, [title, personButton, newButton, closeButton]), log, form, status]);
   var root = el('div', { class: 'root ' + options.position, lang: lang }, [panel, launcher]);
   shadow.appendChild(root);
 
@@ -95,6 +99,7 @@
     if (message.role === 'user') {
       return el('div', { class: 'msg user' }, [el('span', { class: 'sr', text: T.you + ': ' }), message.text]);
     }
+    if (message.handoff) return handoffNode(message);
     var sources = Array.isArray(message.sources) ? message.sources : [];
     var body = el('div', { class: 'body' });
     if (message.text) body.appendChild(markdown(message.text, sources));
@@ -130,6 +135,11 @@
         }, [icon(rating)]);
       })));
       if (message.rating === 'down') node.appendChild(commentBox(message));
+      // "I don't know" or a thumbs-down: a person may know
+      if (message.outcome === 'unanswered' || message.rating === 'down') {
+        var offer = offerButton(message.rating === 'down' ? 'thumbs_down' : 'unanswered');
+        if (offer) node.appendChild(offer);
+      }
     }
     return node;
   }

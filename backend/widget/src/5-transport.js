@@ -1,4 +1,4 @@
-  // widget.js part 5 of 6, inside the closure part 1 opens (backend/widget/views.py joins them).
+  // widget.js part 6 of 7, inside the closure part 1 opens (backend/widget/views.py joins them).
   // ---- talking to the API --------------------------------------------------------------------
   var busy = null; // the AbortController of the answer being streamed
 
@@ -101,7 +101,7 @@
       return fail(message, errorText(response.status, body, retryAfter));
     }
 
-    var done = false, failed = false, scheduled = false;
+    var done = false, failed = false, scheduled = false, offered = null;
     function handle(event, text) {
       var value;
       try { value = JSON.parse(text); } catch (e) { return; }
@@ -116,11 +116,14 @@
         message.sources = value;
       } else if (event === 'error') {
         failed = true;
+      } else if (event === 'handoff' && value) {
+        offered = value; // the visitor asked for a person: the form follows the answer
       } else if (event === 'done' && value) {
         done = true;
         if (value.conversation_id) state.conversationId = String(value.conversation_id);
         message.conversationId = state.conversationId;
         message.messageId = value.message_id;
+        message.outcome = typeof value.outcome === 'string' ? value.outcome : '';
       }
     }
 
@@ -163,6 +166,7 @@
     if (failed) fail(message, T.server);
     else if (!done) fail(message, navigator.onLine === false ? T.offline : T.interrupted);
     else delete message.question; // answered: nothing to retry
+    if (offered && done) setTimeout(function () { askForPerson('asked', offered); }, 0);
   }
 
   async function rate(message, rating, comment) {

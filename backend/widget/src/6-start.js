@@ -1,4 +1,4 @@
-  // widget.js part 6 of 6, inside the closure part 1 opens (backend/widget/views.py joins them).
+  // widget.js part 7 of 7, inside the closure part 1 opens (backend/widget/views.py joins them).
   // ---- start -----------------------------------------------------------------------------------
   // A question left without an answer (the visitor navigated away mid-stream) can be retried.
   var last = state.messages[state.messages.length - 1];
@@ -41,4 +41,5 @@
     if (!state.messages.length) renderAll();
   }
   loadConfig();
+  loadHandoffOptions();
 })();

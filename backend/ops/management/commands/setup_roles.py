@@ -4,7 +4,7 @@ from backend.ops.roles import ensure_roles
 
 
 class Command(BaseCommand):
-    help = "Create or complete the Viewers, Editors and Administrators groups (safe to run again)."
+    help = "Create or complete the Viewers, Editors, Supporters and Administrators groups (safe to run again)."
 
     def handle(self, *args, **options):
         groups = ensure_roles()
