@@ -21,7 +21,6 @@ from backend.settings.env import (
     envurl,
     parse_database_url,
 )
-from crawler.netguard import parse_allowed as parse_allowed_networks
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -206,41 +205,8 @@ if EMBEDDING_PROVIDER == "local" and not Path(EMBEDDING_MODEL_DIR or "/nonexiste
         "(with tokenizer.json and model.safetensors or model.onnx)."
     )
 
-# --- Crawler ---------------------------------------------------------------------------------
-# Networks (CIDR: every port) or host names (ports 80/443, or host:port) the crawler may
-# fetch although they are private; see crawler/netguard.py for the exact rules. Empty: none,
-# so a source can never make Lotse fetch from inside its own network.
-CRAWLER_ALLOWED_NETWORKS = envlist("CRAWLER_ALLOWED_NETWORKS")
-try:
-    parse_allowed_networks(CRAWLER_ALLOWED_NETWORKS)
-except ValueError as exc:
-    raise ImproperlyConfigured(f"CRAWLER_ALLOWED_NETWORKS: {exc}.") from None
-CRAWLER_USER_AGENT = envstr(
-    "CRAWLER_USER_AGENT", "LotseBot/0.1 (self-hosted site search; +https://github.com/lotse)"
-)
-# A crawl stops (incomplete) after this many seconds; the crawler queue's hard limit is above.
-CRAWLER_TIME_LIMIT = envint("CRAWLER_TIME_LIMIT", 3 * 3600, minimum=10)
-CRAWLER_MAX_RESPONSE_MB = envint("CRAWLER_MAX_RESPONSE_MB", 50, minimum=1)
-CRAWLER_REQUEST_TIMEOUT = envfloat("CRAWLER_REQUEST_TIMEOUT", 30.0, minimum=1.0)
-# A MediaWiki page rendered by the wiki's parser: at most this large and this slow (a page of
-# thousands of templates fails on its own; the crawl goes on).
-CRAWLER_WIKI_MAX_PAGE_KB = envint("CRAWLER_WIKI_MAX_PAGE_KB", 5120, minimum=1)
-CRAWLER_WIKI_PARSE_TIMEOUT = envfloat("CRAWLER_WIKI_PARSE_TIMEOUT", 60.0, minimum=1.0)
-# A page no complete crawl reached is gone after this many complete crawls in a row.
-CRAWLER_GONE_AFTER_MISSED_CRAWLS = envint("CRAWLER_GONE_AFTER_MISSED_CRAWLS", 2, minimum=1)
-# A crawl in which more than this share of the known pages failed (5xx, timeouts) is
-# incomplete and removes nothing.
-CRAWLER_MAX_FAILED_SHARE = envfloat("CRAWLER_MAX_FAILED_SHARE", 0.1, minimum=0.0)
-# A running crawl reports a heartbeat every HEARTBEAT seconds; the watchdog (every INTERVAL
-# seconds) ends runs silent for longer than TIMEOUT: their worker or server died.
-CRAWLER_HEARTBEAT_INTERVAL = envfloat("CRAWLER_HEARTBEAT_INTERVAL", 30.0, minimum=0.5)
-CRAWLER_WATCHDOG_INTERVAL = envfloat("CRAWLER_WATCHDOG_INTERVAL", 60.0, minimum=1.0)
-CRAWLER_WATCHDOG_TIMEOUT = envfloat("CRAWLER_WATCHDOG_TIMEOUT", 300.0, minimum=2.0)
-if CRAWLER_WATCHDOG_TIMEOUT < 2 * CRAWLER_HEARTBEAT_INTERVAL:
-    raise ImproperlyConfigured(
-        "CRAWLER_WATCHDOG_TIMEOUT must be at least twice CRAWLER_HEARTBEAT_INTERVAL, or live "
-        "crawls would be ended."
-    )
+# --- Crawler: backend/settings/crawler.py -------------------------------------------------
+from backend.settings.crawler import *  # noqa: E402, F403
 
 # --- Chat ------------------------------------------------------------------------------------
 # The language model: any OpenAI-compatible endpoint. No key: extractive answers from the
