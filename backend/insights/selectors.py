@@ -9,10 +9,12 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from backend.chat.models import Feedback, Message
-from backend.insights.gaps import close_gaps, group_questions
+from backend.insights import gap_history
+from backend.insights.gaps import group_questions
 
 # bounds the work of one dashboard view on a busy site
 MAX_MESSAGES = 20_000
+GAPS_SHOWN = 15
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -89,7 +91,7 @@ def dashboard(days: int = 30, today: date | None = None) -> dict:
             {"url": url, "title": title, "count": count}
             for (url, title), count in cited.most_common(10)
         ],
-        **content_gaps(answers),
+        **content_gaps(answers, first_day, today),
     }
 
 
@@ -111,9 +113,9 @@ def low_confidence(answer: dict, threshold: float) -> bool:
     return bool(used) and max(used) < threshold + LOW_CONFIDENCE_MARGIN
 
 
-def content_gaps(answers: list[dict]) -> dict:
-    """The gaps (not answered, thumbs-down, low confidence) and which entries closed them."""
-    from backend.knowledge.models import KnowledgeEntry
+def content_gaps(answers: list[dict], first_day: date, today: date) -> dict:
+    """The gaps (not answered, thumbs-down, low confidence), which entries closed them, and
+    the gaps opened, closed and still open per week (``gap_history``)."""
     from backend.wiring import answer_config
 
     threshold = answer_config().min_confidence
@@ -131,19 +133,25 @@ def content_gaps(answers: list[dict]) -> dict:
     ]
     asked = visitor_questions(weak)
     comments: dict[str, list[str]] = {}
-    for answer_id, question in asked.items():
-        if down.get(answer_id, "").strip():
-            comments.setdefault(question, []).append(down[answer_id].strip())
-    gaps = group_questions(list(asked.values()), comments=comments)
-    entries = [
-        (entry.pk, entry.question, entry.phrasings())
-        for entry in KnowledgeEntry.objects.only("pk", "question", "alternative_questions")
-    ]
-    close_gaps(gaps, entries)
+    asked_at: dict[str, object] = {}
+    for answer in weak:
+        question = asked.get(answer["id"])
+        if question is None:
+            continue
+        if down.get(answer["id"], "").strip():
+            comments.setdefault(question, []).append(down[answer["id"]].strip())
+        if question not in asked_at or answer["created_at"] < asked_at[question]:
+            asked_at[question] = answer["created_at"]
+    # all of them for the history; the table shows the most asked
+    gaps = group_questions(list(asked.values()), limit=None, comments=comments, asked_at=asked_at)
+    now = timezone.now()
+    matched = gap_history.match_closers(gaps, gap_history.closers())
+    gap_history.mark_closed(gaps, matched, now)
     return {
-        "gaps": gaps,
+        "gaps": gaps[:GAPS_SHOWN],
         "gaps_open": sum(not gap.closed for gap in gaps),
         "gaps_closed": sum(gap.closed for gap in gaps),
+        "gaps_per_week": gap_history.per_week(gaps, matched, first_day, today, now),
     }
 
 
