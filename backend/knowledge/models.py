@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -131,6 +132,9 @@ class DeletedEntry(models.Model):
     valid_from = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(default=timezone.now)
+
+    # the dashboard looks back at most 365 days: older ones close no gap it shows
+    KEPT = timedelta(days=366)
 
     class Meta:
         ordering = ["deleted_at"]

@@ -123,6 +123,15 @@ def test_deleting_an_entry_keeps_what_the_history_needs():
     )  # fmt: skip
 
 
+def test_deleted_entries_are_kept_as_long_as_the_longest_dashboard_looks_back():
+    entry("Wer leitet den Chor?", 500).delete()
+    DeletedEntry.objects.update(deleted_at=timezone.now() - timedelta(days=367))
+    entry("Gibt es einen Parkplatz?", 10).delete()  # each deletion drops the too old ones
+    assert list(DeletedEntry.objects.values_list("question", flat=True)) == [
+        "Gibt es einen Parkplatz?"
+    ]
+
+
 def test_weeks_end_today_and_the_oldest_is_cut_at_the_period():
     today = timezone.localdate()
     periods = weeks(today - timedelta(days=29), today)
