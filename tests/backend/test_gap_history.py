@@ -154,3 +154,23 @@ def test_the_dashboard_shows_the_weeks_in_german(history, client):
                     ("1", "0", "2", "3")]  # fmt: skip
     assert text.count("<title>") >= 4 + DAYS  # a title per week's bars (and per day's)
     assert "Eintrag außerhalb seiner Gültigkeit" in text
+
+
+def test_the_inverted_index_finds_exactly_what_comparing_every_pair_finds():
+    import random
+
+    from backend.insights.gaps import SIMILAR, Wordings, cosine, vector
+    from rag.embeddings.sparse import SparseEncoder
+
+    rng = random.Random(7)
+    words = "Parkplatz Halle Training Kinder Beitrag Chor Dusche Hund Kurs Preis wann wo".split()
+    texts = [" ".join(rng.sample(words, rng.randint(1, 4))) for _ in range(120)]
+    encoder = SparseEncoder()
+    vectors = [vector(encoder, text) for text in texts]
+    index = Wordings()
+    for weights in vectors[:60]:
+        index.add(weights)
+    for weights in vectors[60:]:
+        pairwise = [i for i, other in enumerate(vectors[:60]) if cosine(weights, other) >= SIMILAR]
+        assert index.similar(weights) == pairwise
+    assert any(index.similar(weights) for weights in vectors[60:])  # the sample has matches
