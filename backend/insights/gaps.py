@@ -29,6 +29,7 @@ class Gap:
     idle_entry_id: int | None = None
     idle_entry_question: str = ""
     first_asked: datetime | None = None  # the earliest of its questions in the period
+    write_url: str = ""  # the entry's add form, prefilled (set by the dashboard)
 
     @property
     def closed(self) -> bool:

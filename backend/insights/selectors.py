@@ -33,7 +33,14 @@ def dashboard(days: int = 30, today: date | None = None) -> dict:
         Message.objects.filter(role=Message.Role.ASSISTANT, created_at__gte=since)
         .order_by("-created_at")
         .values(
-            "id", "conversation_id", "outcome", "timings", "sources", "created_at", "retrieved"
+            "id",
+            "conversation_id",
+            "conversation__language",
+            "outcome",
+            "timings",
+            "sources",
+            "created_at",
+            "retrieved",
         )[:MAX_MESSAGES]
     )
     per_day = {first_day + timedelta(days=n): Counter() for n in range(days)}
@@ -116,14 +123,17 @@ def low_confidence(answer: dict, threshold: float) -> bool:
 def content_gaps(answers: list[dict], first_day: date, today: date) -> dict:
     """The gaps (not answered, thumbs-down, low confidence), which entries closed them, and
     the gaps opened, closed and still open per week (``gap_history``)."""
+    from backend.knowledge.selectors import entry_form_url
     from backend.wiring import answer_config
 
     threshold = answer_config().min_confidence
-    down = dict(
-        Feedback.objects.filter(
+    thumbs_down = {
+        message_id: (feedback_id, comment)
+        for message_id, feedback_id, comment in Feedback.objects.filter(
             message_id__in=[a["id"] for a in answers], rating=Feedback.Rating.DOWN
-        ).values_list("message_id", "comment")
-    )
+        ).values_list("message_id", "id", "comment")
+    }
+    down = {message_id: comment for message_id, (_, comment) in thumbs_down.items()}
     weak = [
         a
         for a in answers
@@ -134,6 +144,8 @@ def content_gaps(answers: list[dict], first_day: date, today: date) -> dict:
     asked = visitor_questions(weak)
     comments: dict[str, list[str]] = {}
     asked_at: dict[str, object] = {}
+    language: dict[str, str] = {}  # per wording: the conversation's
+    feedback: dict[str, int] = {}  # per wording: a thumbs-down's id
     for answer in weak:
         question = asked.get(answer["id"])
         if question is None:
@@ -142,11 +154,19 @@ def content_gaps(answers: list[dict], first_day: date, today: date) -> dict:
             comments.setdefault(question, []).append(down[answer["id"]].strip())
         if question not in asked_at or answer["created_at"] < asked_at[question]:
             asked_at[question] = answer["created_at"]
+        said = " ".join(question.split())
+        language.setdefault(said, answer.get("conversation__language", ""))
+        if answer["id"] in thumbs_down:
+            feedback.setdefault(said, thumbs_down[answer["id"]][0])
     # all of them for the history; the table shows the most asked
     gaps = group_questions(list(asked.values()), limit=None, comments=comments, asked_at=asked_at)
     now = timezone.now()
     matched = gap_history.match_closers(gaps, gap_history.closers())
     gap_history.mark_closed(gaps, matched, now)
+    for gap in gaps[:GAPS_SHOWN]:
+        # the add form in the gap's language, with its thumbs-down and comment if it had one
+        down = next((feedback[text] for text in gap.examples if text in feedback), None)
+        gap.write_url = entry_form_url(gap.question, language.get(gap.question, ""), down)
     return {
         "gaps": gaps[:GAPS_SHOWN],
         "gaps_open": sum(not gap.closed for gap in gaps),

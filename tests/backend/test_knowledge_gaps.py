@@ -124,3 +124,16 @@ def test_the_comment_on_the_form_is_for_those_who_may_read_feedback_and_only_a_t
     client.force_login(writer)
     form = client.get(add + f"?question=x&feedback={feedback.pk}").text
     assert "Alt" not in form and "visitor-feedback" not in form
+
+
+def test_the_dashboards_link_opens_the_form_in_the_gaps_language_with_its_thumbs_down(client):
+    answer = exchange("Is there a car park?", "answered")
+    Conversation.objects.filter(pk=answer.conversation_id).update(language="en")
+    Feedback.objects.create(message=answer, rating=Feedback.Rating.DOWN, comment="No prices")
+    client.force_login(user_in(EDITORS))
+    page = client.get(reverse("admin:dashboard")).text
+    (link,) = re.findall(r'class="write-entry" href="([^"]+)"', page)
+    form = client.get(html.unescape(link)).text
+    assert 'name="question" value="Is there a car park?"' in form
+    assert '<option value="en" selected>' in form
+    assert re.search(r'class="visitor-feedback[^>]*>👎 .*„No prices“', form)
