@@ -25,7 +25,9 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[index]
 
 
-def dashboard(days: int = 30, today: date | None = None) -> dict:
+def period(days: int, today: date | None = None) -> tuple[date, date, list[dict]]:
+    """The first and last day of the ``days`` ending today, and the answers given in them
+    (newest first, at most MAX_MESSAGES)."""
     today = today or timezone.localdate()
     first_day = today - timedelta(days=days - 1)
     since = timezone.make_aware(timezone.datetime.combine(first_day, timezone.datetime.min.time()))
@@ -33,16 +35,22 @@ def dashboard(days: int = 30, today: date | None = None) -> dict:
         Message.objects.filter(role=Message.Role.ASSISTANT, created_at__gte=since)
         .order_by("-created_at")
         .values(
-            "id",
-            "conversation_id",
-            "conversation__language",
-            "outcome",
-            "timings",
-            "sources",
-            "created_at",
-            "retrieved",
+            "id", "conversation_id", "conversation__language", "outcome", "timings", "sources",
+            "created_at", "retrieved",
         )[:MAX_MESSAGES]
-    )
+    )  # fmt: skip
+    return first_day, today, answers
+
+
+def gaps_report(days: int = 30, *, shown: int = GAPS_SHOWN) -> dict:
+    """Only the content gaps of the dashboard (the API's /gaps/), with up to ``shown``."""
+    first_day, today, answers = period(days)
+    return {"days": days, **content_gaps(answers, first_day, today, shown=shown)}
+
+
+def dashboard(days: int = 30, today: date | None = None) -> dict:
+    first_day, today, answers = period(days, today)
+    since = timezone.make_aware(timezone.datetime.combine(first_day, timezone.datetime.min.time()))
     per_day = {first_day + timedelta(days=n): Counter() for n in range(days)}
     totals: Counter[str] = Counter()
     total_ms, first_token_ms = [], []
@@ -120,7 +128,9 @@ def low_confidence(answer: dict, threshold: float) -> bool:
     return bool(used) and max(used) < threshold + LOW_CONFIDENCE_MARGIN
 
 
-def content_gaps(answers: list[dict], first_day: date, today: date) -> dict:
+def content_gaps(
+    answers: list[dict], first_day: date, today: date, *, shown: int = GAPS_SHOWN
+) -> dict:
     """The gaps (not answered, thumbs-down, low confidence), which entries closed them, and
     the gaps opened, closed and still open per week (``gap_history``)."""
     from backend.knowledge.selectors import entry_form_url
@@ -163,12 +173,12 @@ def content_gaps(answers: list[dict], first_day: date, today: date) -> dict:
     now = timezone.now()
     matched = gap_history.match_closers(gaps, gap_history.closers())
     gap_history.mark_closed(gaps, matched, now)
-    for gap in gaps[:GAPS_SHOWN]:
+    for gap in gaps[:shown]:
         # the add form in the gap's language, with its thumbs-down and comment if it had one
         down = next((feedback[text] for text in gap.examples if text in feedback), None)
         gap.write_url = entry_form_url(gap.question, language.get(gap.question, ""), down)
     return {
-        "gaps": gaps[:GAPS_SHOWN],
+        "gaps": gaps[:shown],
         "gaps_open": sum(not gap.closed for gap in gaps),
         "gaps_closed": sum(gap.closed for gap in gaps),
         "gaps_per_week": gap_history.per_week(gaps, matched, first_day, today, now),

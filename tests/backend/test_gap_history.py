@@ -10,12 +10,13 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
+from rest_framework.test import APIClient
 
 from backend.chat.models import Conversation, Feedback, Message
 from backend.insights.gap_history import weeks
 from backend.insights.selectors import dashboard
 from backend.knowledge.models import DeletedEntry, KnowledgeEntry
-from backend.ops.roles import EDITORS
+from backend.ops.roles import EDITORS, VIEWERS
 from backend.wiring import answer_config
 from tests.backend.test_api_roles import user_in
 
@@ -104,6 +105,28 @@ def test_the_gap_table_agrees_and_points_at_the_expired_entry_instead_of_a_new_o
     hall = gaps["Was kostet die Halle für Geburtstage?"]
     assert not hall.closed and hall.idle_entry_id == history["hall"].pk
     assert not gaps["Gibt es Duschen?"].closed
+
+
+def test_the_api_gives_what_the_dashboard_shows(history):
+    client = APIClient()
+    client.force_authenticate(user_in(VIEWERS))
+    body = client.get("/api/v1/gaps/", {"days": DAYS}).json()
+    assert (body["days"], body["open"], body["closed"]) == (DAYS, 3, 2)
+    rows = [(r["opened"], r["closed"], r["reopened"], r["open"]) for r in body["per_week"]]
+    assert rows == [(0, 0, 0, 0), (2, 1, 0, 1), (2, 3, 0, 0), (1, 0, 2, 3)]
+    assert body["per_week"][-1]["end"] == timezone.localdate().isoformat()
+    gaps = {gap["question"]: gap for gap in body["gaps"]}
+    hall = gaps["Was kostet die Halle für Geburtstage?"]
+    assert (hall["closed"], hall["entry"], hall["entry_outside_validity"]) == (
+        False, None, history["hall"].pk
+    )  # fmt: skip
+    assert hall["comments"] == ["Preis fehlt"]
+    dogs = gaps["Darf man Hunde mitbringen?"]
+    assert (dogs["closed"], dogs["entry"]) == (True, history["dogs"].pk)
+    assert dogs["first_asked"].startswith(str(timezone.localdate() - timedelta(days=8)))
+    for days in ("0", "366", "abc", "-1", "3.5", "²", "٣"):
+        refused = client.get("/api/v1/gaps/", {"days": days})
+        assert refused.status_code == 400 and "days" in refused.json(), days
 
 
 def test_an_entry_valid_only_from_tomorrow_does_not_close_its_gap_yet():
