@@ -30,15 +30,56 @@ class MessageInline(admin.TabularInline):
     extra = 0
     can_delete = False
     max_num = 0
-    fields = ("role", "text", "outcome", "cited_sources", "timings", "created_at", "write_entry")
+    fields = (
+        "role", "text", "outcome", "cited_sources", "visitor_feedback", "timings", "created_at",
+        "write_entry",
+    )  # fmt: skip
     readonly_fields = fields
     ordering = ("id",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("feedback")
+
+    @admin.display(description=_("feedback"))
+    def visitor_feedback(self, obj: Message):
+        """A rated answer's vote, with the visitor's comment (what a thumbs-down missed)."""
+        return format_html_join(
+            "",
+            '<div class="visitor-feedback">{} {}{}</div>',
+            (
+                (
+                    "👎" if feedback.rating == Feedback.Rating.DOWN else "👍",
+                    feedback.get_rating_display(),
+                    format_html(": „{}“", feedback.comment) if feedback.comment.strip() else "",
+                )
+                for feedback in obj.feedback.all()
+            ),
+        )
 
     @admin.display(description=_("knowledge entry"))
     def write_entry(self, obj: Message):
         if obj.role != Message.Role.USER:
             return ""
-        url = entry_form_url(obj.text, obj.conversation.language)
+        # the thumbs-down of the answer to it, shown with its comment on the entry's form
+        answers = Message.objects.filter(
+            conversation_id=obj.conversation_id, role=Message.Role.ASSISTANT, id__gt=obj.pk
+        )
+        next_question = (
+            Message.objects.filter(
+                conversation_id=obj.conversation_id, role=Message.Role.USER, id__gt=obj.pk
+            )
+            .order_by("id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if next_question is not None:
+            answers = answers.filter(id__lt=next_question)
+        down = (
+            Feedback.objects.filter(message__in=answers, rating=Feedback.Rating.DOWN)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        url = entry_form_url(obj.text, obj.conversation.language, down)
         return format_html('<a class="write-entry" href="{}">{}</a>', url, _("Write the answer"))
 
     @admin.display(description=_("sources"))
@@ -225,7 +266,7 @@ class FeedbackAdmin(admin.ModelAdmin):
         )
         if not question:
             return ""
-        url = entry_form_url(question, obj.message.conversation.language)
+        url = entry_form_url(question, obj.message.conversation.language, obj.pk)
         return format_html('<a class="write-entry" href="{}">{}</a>', url, _("Write the answer"))
 
     def has_add_permission(self, request):

@@ -9,10 +9,12 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from backend.chat.models import Feedback, Message
-from backend.insights.gaps import close_gaps, group_questions
+from backend.insights import gap_history
+from backend.insights.gaps import group_questions
 
 # bounds the work of one dashboard view on a busy site
 MAX_MESSAGES = 20_000
+GAPS_SHOWN = 15
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -23,7 +25,9 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[index]
 
 
-def dashboard(days: int = 30, today: date | None = None) -> dict:
+def period(days: int, today: date | None = None) -> tuple[date, date, list[dict]]:
+    """The first and last day of the ``days`` ending today, and the answers given in them
+    (newest first, at most MAX_MESSAGES)."""
     today = today or timezone.localdate()
     first_day = today - timedelta(days=days - 1)
     since = timezone.make_aware(timezone.datetime.combine(first_day, timezone.datetime.min.time()))
@@ -31,9 +35,22 @@ def dashboard(days: int = 30, today: date | None = None) -> dict:
         Message.objects.filter(role=Message.Role.ASSISTANT, created_at__gte=since)
         .order_by("-created_at")
         .values(
-            "id", "conversation_id", "outcome", "timings", "sources", "created_at", "retrieved"
+            "id", "conversation_id", "conversation__language", "outcome", "timings", "sources",
+            "created_at", "retrieved",
         )[:MAX_MESSAGES]
-    )
+    )  # fmt: skip
+    return first_day, today, answers
+
+
+def gaps_report(days: int = 30, *, shown: int = GAPS_SHOWN) -> dict:
+    """Only the content gaps of the dashboard (the API's /gaps/), with up to ``shown``."""
+    first_day, today, answers = period(days)
+    return {"days": days, **content_gaps(answers, first_day, today, shown=shown)}
+
+
+def dashboard(days: int = 30, today: date | None = None) -> dict:
+    first_day, today, answers = period(days, today)
+    since = timezone.make_aware(timezone.datetime.combine(first_day, timezone.datetime.min.time()))
     per_day = {first_day + timedelta(days=n): Counter() for n in range(days)}
     totals: Counter[str] = Counter()
     total_ms, first_token_ms = [], []
@@ -89,7 +106,7 @@ def dashboard(days: int = 30, today: date | None = None) -> dict:
             {"url": url, "title": title, "count": count}
             for (url, title), count in cited.most_common(10)
         ],
-        **content_gaps(answers),
+        **content_gaps(answers, first_day, today),
     }
 
 
@@ -111,17 +128,22 @@ def low_confidence(answer: dict, threshold: float) -> bool:
     return bool(used) and max(used) < threshold + LOW_CONFIDENCE_MARGIN
 
 
-def content_gaps(answers: list[dict]) -> dict:
-    """The gaps (not answered, thumbs-down, low confidence) and which entries closed them."""
-    from backend.knowledge.models import KnowledgeEntry
+def content_gaps(
+    answers: list[dict], first_day: date, today: date, *, shown: int = GAPS_SHOWN
+) -> dict:
+    """The gaps (not answered, thumbs-down, low confidence), which entries closed them, and
+    the gaps opened, closed and still open per week (``gap_history``)."""
+    from backend.knowledge.selectors import entry_form_url
     from backend.wiring import answer_config
 
     threshold = answer_config().min_confidence
-    down = dict(
-        Feedback.objects.filter(
+    thumbs_down = {
+        message_id: (feedback_id, comment)
+        for message_id, feedback_id, comment in Feedback.objects.filter(
             message_id__in=[a["id"] for a in answers], rating=Feedback.Rating.DOWN
-        ).values_list("message_id", "comment")
-    )
+        ).values_list("message_id", "id", "comment")
+    }
+    down = {message_id: comment for message_id, (_, comment) in thumbs_down.items()}
     weak = [
         a
         for a in answers
@@ -131,19 +153,35 @@ def content_gaps(answers: list[dict]) -> dict:
     ]
     asked = visitor_questions(weak)
     comments: dict[str, list[str]] = {}
-    for answer_id, question in asked.items():
-        if down.get(answer_id, "").strip():
-            comments.setdefault(question, []).append(down[answer_id].strip())
-    gaps = group_questions(list(asked.values()), comments=comments)
-    entries = [
-        (entry.pk, entry.question, entry.phrasings())
-        for entry in KnowledgeEntry.objects.only("pk", "question", "alternative_questions")
-    ]
-    close_gaps(gaps, entries)
+    asked_at: dict[str, object] = {}
+    language: dict[str, str] = {}  # per wording: the conversation's
+    feedback: dict[str, int] = {}  # per wording: a thumbs-down's id
+    for answer in weak:
+        question = asked.get(answer["id"])
+        if question is None:
+            continue
+        if down.get(answer["id"], "").strip():
+            comments.setdefault(question, []).append(down[answer["id"]].strip())
+        if question not in asked_at or answer["created_at"] < asked_at[question]:
+            asked_at[question] = answer["created_at"]
+        said = " ".join(question.split())
+        language.setdefault(said, answer.get("conversation__language", ""))
+        if answer["id"] in thumbs_down:
+            feedback.setdefault(said, thumbs_down[answer["id"]][0])
+    # all of them for the history; the table shows the most asked
+    gaps = group_questions(list(asked.values()), limit=None, comments=comments, asked_at=asked_at)
+    now = timezone.now()
+    matched = gap_history.match_closers(gaps, gap_history.closers())
+    gap_history.mark_closed(gaps, matched, now)
+    for gap in gaps[:shown]:
+        # the add form in the gap's language, with its thumbs-down and comment if it had one
+        down = next((feedback[text] for text in gap.examples if text in feedback), None)
+        gap.write_url = entry_form_url(gap.question, language.get(gap.question, ""), down)
     return {
-        "gaps": gaps,
+        "gaps": gaps[:shown],
         "gaps_open": sum(not gap.closed for gap in gaps),
         "gaps_closed": sum(gap.closed for gap in gaps),
+        "gaps_per_week": gap_history.per_week(gaps, matched, first_day, today, now),
     }
 
 

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from backend.insights import charts
@@ -26,6 +27,13 @@ def dashboard_view(request):
         "unanswered": str(_("not answered by the site")),
         "other": str(_("errors and interruptions")),
     }
+    gap_labels = {
+        "opened": str(_("gaps opened")),
+        "closed": str(_("gaps closed")),
+        "open": str(_("still open")),
+    }
+    for week in data["gaps_per_week"]:
+        week["label"] = date_format(week["start"], "SHORT_DATE_FORMAT")
     context = {
         **admin.site.each_context(request),
         "title": _("Dashboard"),
@@ -33,6 +41,9 @@ def dashboard_view(request):
         "can_write_entries": request.user.has_perm("knowledge.add_knowledgeentry"),
         "per_day_chart": charts.stacked_bars(
             data["per_day"], ("answered", "unanswered", "other"), labels
+        ),
+        "gaps_chart": charts.grouped_bars(
+            data["gaps_per_week"], ("opened", "closed", "open"), gap_labels
         ),
         "cited_top": max((item["count"] for item in data["most_cited"]), default=1),
     }

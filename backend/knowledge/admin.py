@@ -40,6 +40,22 @@ class KnowledgeEntryAdmin(admin.ModelAdmin):
             obj.author = request.user
         super().save_model(request, obj, form, change)
 
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.pop("feedback", None)  # not a field: shown by add_view
+        return initial
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Opened from a thumbs-down (``?feedback=<id>``): the vote and the visitor's comment
+        above the form, for those who may read feedback."""
+        from backend.chat.models import Feedback
+
+        feedback_id = request.GET.get("feedback", "")
+        if feedback_id.isdigit() and request.user.has_perm("chat.view_feedback"):
+            feedback = Feedback.objects.filter(pk=int(feedback_id)).first()
+            extra_context = {**(extra_context or {}), "visitor_feedback": feedback}
+        return super().add_view(request, form_url, extra_context)
+
     def get_urls(self):
         preview = self.admin_site.admin_view(self.preview_view)
         own = [path("<int:entry_id>/preview/", preview, name="knowledge_knowledgeentry_preview")]

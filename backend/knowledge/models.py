@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.sources.models import Source
@@ -117,3 +119,28 @@ class KnowledgeEntry(models.Model):
                 errors["valid_until"] = _("The end of the validity must come after its start.")
         if errors:
             raise ValidationError(errors)
+
+
+class DeletedEntry(models.Model):
+    """What the gaps' history keeps of a deleted entry: its wordings and the time it closed
+    gaps (from its creation or validity start until its validity end or deletion), so the
+    dashboard shows a gap it had closed as reopened in the week of the deletion."""
+
+    question = models.CharField(max_length=500)
+    alternative_questions = models.TextField(blank=True)
+    created_at = models.DateTimeField()  # the entry's
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(default=timezone.now)
+
+    # the dashboard looks back at most 365 days: older ones close no gap it shows
+    KEPT = timedelta(days=366)
+
+    class Meta:
+        ordering = ["deleted_at"]
+
+    def __str__(self) -> str:
+        return self.question
+
+    def phrasings(self) -> list[str]:
+        return [line.strip() for line in self.alternative_questions.splitlines() if line.strip()]

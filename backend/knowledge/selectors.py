@@ -42,9 +42,10 @@ def unusable_entry_ids(document_ids: Iterable[str], source_ids: Sequence[str]) -
     return wanted - live
 
 
-def entry_form_url(question: str, language: str = "") -> str:
+def entry_form_url(question: str, language: str = "", feedback_id: int | None = None) -> str:
     """The admin's add form for an entry, prefilled with a visitor's question (the admin
-    takes initial values from the query string): one click from a gap or a conversation."""
+    takes initial values from the query string): one click from a gap or a conversation.
+    With ``feedback_id`` the form shows that thumbs-down and its comment above the fields."""
     from urllib.parse import urlencode
 
     from django.urls import reverse
@@ -52,4 +53,6 @@ def entry_form_url(question: str, language: str = "") -> str:
     query = {"question": " ".join(question.split())[:500]}
     if language in KnowledgeEntry.Language.values:
         query["language"] = language
+    if feedback_id is not None:
+        query["feedback"] = str(feedback_id)
     return f"{reverse('admin:knowledge_knowledgeentry_add')}?{urlencode(query)}"

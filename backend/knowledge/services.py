@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
-from backend.knowledge.models import KnowledgeEntry
+from backend.knowledge.models import DeletedEntry, KnowledgeEntry
 from workers.dispatch import enqueue_on_commit
 from workers.names import Task
 
@@ -38,6 +39,14 @@ def reindex_entries(*, failed_only: bool = False) -> int:
 
 def on_entry_deleted(sender, instance: KnowledgeEntry, **kwargs) -> None:
     # the chat leaves a deleted entry out at once (unusable_entry_ids); the task cleans up
+    DeletedEntry.objects.filter(deleted_at__lt=timezone.now() - DeletedEntry.KEPT).delete()
+    DeletedEntry.objects.create(
+        question=instance.question,
+        alternative_questions=instance.alternative_questions,
+        created_at=instance.created_at,
+        valid_from=instance.valid_from,
+        valid_until=instance.valid_until,
+    )
     enqueue_on_commit(Task.DELETE_ENTRY, instance.index_id, instance.chunk_slots)
 
 

@@ -33,6 +33,7 @@ def operations(source: Source, run: CrawlRun) -> list[tuple[str, str, dict | Non
         ("get", "/api/v1/runs/", None, True),
         ("get", f"/api/v1/runs/{run.pk}/", None, True),
         ("get", f"/api/v1/runs/{run.pk}/log/", None, True),
+        ("get", "/api/v1/gaps/", None, True),
         ("post", "/api/v1/sources/", new, False),
         ("patch", f"/api/v1/sources/{source.pk}/", {"max_pages": 10}, False),
         ("put", f"/api/v1/sources/{source.pk}/", {**new, "name": "Verein"}, False),
@@ -111,6 +112,7 @@ def test_the_admin_and_the_api_agree_for_every_role(rows, client):
     pages = {
         "/admin/sources/source/": "/api/v1/sources/",
         "/admin/sources/crawlrun/": "/api/v1/runs/",
+        "/admin/dashboard/": "/api/v1/gaps/",
     }
     for group in (None, VIEWERS, EDITORS, ADMINISTRATORS):
         user = user_in(group)

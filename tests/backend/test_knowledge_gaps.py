@@ -7,6 +7,7 @@ import html
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from backend.chat.models import Conversation, Feedback, Message
@@ -93,8 +94,46 @@ def test_a_thumbs_down_and_a_conversation_lead_to_the_prefilled_entry(client):
     conversation = client.get(
         reverse("admin:chat_conversation_change", args=[answer.conversation_id])
     ).text
+    # the conversation shows the thumbs-down with its comment, under the answer
+    assert re.search(r'class="visitor-feedback">👎 Not helpful: „Falsch“', conversation)
     for page in (feedback_list, conversation):
         (link,) = re.findall(r'class="write-entry" href="([^"]+)"', page)
         form = client.get(html.unescape(link)).text
         assert 'name="question" value="Wo kann ich parken?"' in form
         assert '<option value="de" selected>' in form
+        # and the entry's form shows it too, above the fields; "feedback" is no field
+        assert re.search(r'class="visitor-feedback[^>]*>👎 .*Not helpful.*„Falsch“', form)
+        assert 'name="feedback"' not in form
+
+
+def test_the_comment_on_the_form_is_for_those_who_may_read_feedback_and_only_a_thumbs_down(
+    client,
+):
+    answer = exchange("Wo kann ich parken?", "answered")
+    feedback = Feedback.objects.create(message=answer, rating=Feedback.Rating.DOWN, comment="Alt")
+    later = exchange("Gibt es Duschen?", "answered")  # another conversation: no thumbs-down
+    client.force_login(user_in(EDITORS))
+    other = client.get(reverse("admin:chat_conversation_change", args=[later.conversation_id])).text
+    (link,) = re.findall(r'class="write-entry" href="([^"]+)"', other)
+    assert "feedback=" not in link
+    add = reverse("admin:knowledge_knowledgeentry_add")
+    for query in ("?feedback=abc", "?feedback=999999"):
+        assert client.get(add + query).status_code == 200
+    writer = user_in(None)  # may write entries, may not read feedback
+    writer.user_permissions.add(*Permission.objects.filter(codename__endswith="knowledgeentry"))
+    client.force_login(writer)
+    form = client.get(add + f"?question=x&feedback={feedback.pk}").text
+    assert "Alt" not in form and "visitor-feedback" not in form
+
+
+def test_the_dashboards_link_opens_the_form_in_the_gaps_language_with_its_thumbs_down(client):
+    answer = exchange("Is there a car park?", "answered")
+    Conversation.objects.filter(pk=answer.conversation_id).update(language="en")
+    Feedback.objects.create(message=answer, rating=Feedback.Rating.DOWN, comment="No prices")
+    client.force_login(user_in(EDITORS))
+    page = client.get(reverse("admin:dashboard")).text
+    (link,) = re.findall(r'class="write-entry" href="([^"]+)"', page)
+    form = client.get(html.unescape(link)).text
+    assert 'name="question" value="Is there a car park?"' in form
+    assert '<option value="en" selected>' in form
+    assert re.search(r'class="visitor-feedback[^>]*>👎 .*„No prices“', form)

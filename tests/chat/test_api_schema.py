@@ -64,6 +64,7 @@ OPERATIONS = {
     ("PUT", "/api/v1/entries/{id}/"),
     ("PATCH", "/api/v1/entries/{id}/"),
     ("DELETE", "/api/v1/entries/{id}/"),
+    ("GET", "/api/v1/gaps/"),
 }
 
 

@@ -40,7 +40,7 @@ AUTH_ERRORS = {
 }
 
 
-FILTERS = {"source", "outcome"}
+FILTERS = {"source", "outcome", "days"}
 
 
 def add_error_responses(result, generator, request, public):

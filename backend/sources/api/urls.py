@@ -1,6 +1,8 @@
 # SimpleRouter: no API root view, which would list the endpoints to anyone signed in
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from backend.insights.api.views import GapView
 from backend.knowledge.api.views import KnowledgeEntryViewSet
 from backend.sources.api.views import CrawlRunViewSet, SourceViewSet
 
@@ -9,4 +11,4 @@ router.register("sources", SourceViewSet, basename="source")
 router.register("runs", CrawlRunViewSet, basename="crawlrun")
 router.register("entries", KnowledgeEntryViewSet, basename="knowledgeentry")
 
-urlpatterns = router.urls
+urlpatterns = [*router.urls, path("gaps/", GapView.as_view(), name="gaps")]

@@ -1,0 +1,38 @@
+"""Content gaps for integrators: what the dashboard shows (``backend.insights.selectors``),
+for those who may read conversations (``chat.view_conversation``, as the dashboard)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.chat.models import Conversation
+from backend.insights.api.serializers import GapReportSerializer
+from backend.insights.selectors import gaps_report
+
+MAX_DAYS = 365
+MAX_GAPS = 100
+
+
+class GapView(APIView):
+    # RolePermissions reads the permission off the model: chat.view_conversation for a GET
+    queryset = Conversation.objects.none()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("days", int, description=f"The last 1 to {MAX_DAYS} days (default 30)")
+        ],
+        responses=GapReportSerializer,
+    )
+    def get(self, request):
+        """The content gaps of the last ``days``: open and closed, and per week."""
+        raw = request.query_params.get("days", "30")
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_DAYS:
+            raise ValidationError(
+                {"days": [_("A whole number of days from 1 to %(max)s.") % {"max": MAX_DAYS}]}
+            )
+        report = gaps_report(int(raw), shown=MAX_GAPS)
+        return Response(GapReportSerializer(report).data)
