@@ -221,6 +221,9 @@ CRAWLER_USER_AGENT = envstr(
 CRAWLER_TIME_LIMIT = envint("CRAWLER_TIME_LIMIT", 3 * 3600, minimum=10)
 CRAWLER_MAX_RESPONSE_MB = envint("CRAWLER_MAX_RESPONSE_MB", 50, minimum=1)
 CRAWLER_REQUEST_TIMEOUT = envfloat("CRAWLER_REQUEST_TIMEOUT", 30.0, minimum=1.0)
+# The headless browser of sources that render pages (crawler.render), and a page's time limit.
+CRAWLER_BROWSER = envstr("CRAWLER_BROWSER", "/usr/bin/chromium")
+CRAWLER_RENDER_TIMEOUT = envfloat("CRAWLER_RENDER_TIMEOUT", 20.0, minimum=1.0)
 # A page no complete crawl reached is gone after this many complete crawls in a row.
 CRAWLER_GONE_AFTER_MISSED_CRAWLS = envint("CRAWLER_GONE_AFTER_MISSED_CRAWLS", 2, minimum=1)
 # A crawl in which more than this share of the known pages failed (5xx, timeouts) is

@@ -59,6 +59,7 @@ class SourceAdmin(admin.ModelAdmin):
                     "max_depth",
                     "max_pages",
                     "follow_pdfs",
+                    "render",
                 )
             },
         ),
