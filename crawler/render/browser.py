@@ -19,6 +19,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 from crawler.config import CrawlConfig
 from crawler.netguard import NetGuard
@@ -88,6 +89,8 @@ class BrowserPool:
         self._active = 0
         self._starting = asyncio.Lock()
         self.started = 0  # browsers started by this pool (a restart counts)
+        # page -> (its route handler, the list its refused requests go to)
+        self._pages: dict[Any, tuple[Any, list[Blocked]]] = {}
 
     async def render(self, url: str, body: bytes, headers: dict[str, str]) -> Rendered:
         """Render ``url`` whose document is ``body``; raise ``RenderFailed`` with a reason."""
@@ -143,16 +146,47 @@ class BrowserPool:
             java_script_enabled=True,
         )
         self._context.on("page", _close_popups)
+        await self._context.route("**/*", self._route)
         await self._context.route_web_socket("**/*", _refuse_web_socket)
         self._pages_in_browser = 0
         self.started += 1
+
+    async def _route(self, route: Any) -> None:
+        """Every request of the context: the page's handler, or refused (a popup's, whose
+        refusal goes to its opener's log)."""
+        request = route.request
+        try:
+            page = request.frame.page
+        except Exception:  # no frame: a worker's request
+            page = None
+        known = self._pages.get(page)
+        if known is not None:
+            await known[0](route)
+            return
+        opener = None
+        if page is not None:
+            try:
+                opener = await page.opener()
+            except Exception:
+                opener = None
+        owner = self._pages.get(opener)
+        if owner is not None:
+            owner[1].append(
+                check_request(self.netguard, request.url) or Blocked(request.url, "popup")
+            )
+        await route.abort("blockedbyclient")
 
     async def _render(self, context: Any, url: str, body: bytes, headers: dict[str, str]) -> Any:
         page = await context.new_page()
         blocked: list[Blocked] = []
         loaded = asyncio.Event()
         page.on("dialog", _dismiss)
-        page.on("websocket", lambda ws: blocked.append(Blocked(ws.url, "websocket")))
+
+        async def refuse_socket(ws: Any) -> None:
+            blocked.append(Blocked(ws.url, "websocket"))
+            await _refuse_web_socket(ws)
+
+        await page.route_web_socket("**/*", refuse_socket)
         served = False
 
         async def route(route: Any) -> None:
@@ -163,22 +197,38 @@ class BrowserPool:
                 served = True
                 await route.fulfill(status=200, headers=headers, body=body)
                 return
-            if navigation and loaded.is_set():
-                blocked.append(Blocked(request.url, "navigation_after_load"))
-                await route.abort("blockedbyclient")
-                return
             if request.resource_type in SKIPPED_RESOURCES:
                 await route.abort("blockedbyclient")
                 return
             refusal = check_request(self.netguard, request.url)
+            if refusal is None and navigation and loaded.is_set():
+                refusal = Blocked(request.url, "navigation_after_load")
             if refusal is not None:
                 blocked.append(refusal)
                 await route.abort("blockedbyclient")
                 return
-            await route.continue_()
+            # Redirects are followed here, hop by hop, so that each hop's target passes the
+            # guard too (the browser would follow a redirect it is given without asking).
+            target = request.url
+            for _ in range(self.config.max_redirects + 1):
+                answer = await route.fetch(url=target, max_redirects=0)
+                location = answer.headers.get("location")
+                if not (300 <= answer.status < 400 and location):
+                    break
+                target = urljoin(target, location)
+                refusal = check_request(self.netguard, target)
+                if refusal is not None:
+                    blocked.append(refusal)
+                    await route.abort("blockedbyclient")
+                    return
+            else:
+                blocked.append(Blocked(request.url, "too_many_redirects"))
+                await route.abort("blockedbyclient")
+                return
+            await route.fulfill(response=answer)
 
+        self._pages[page] = (route, blocked)
         try:
-            await page.route("**/*", route)
             try:
                 await page.goto(url, wait_until="load")
             except Exception as exc:
@@ -197,6 +247,7 @@ class BrowserPool:
                 raise RenderFailed("too_large")
             return Rendered(html=html, url=url, blocked=blocked)
         finally:
+            self._pages.pop(page, None)
             try:
                 await page.close()
             except Exception:
@@ -216,6 +267,7 @@ class BrowserPool:
 
     async def _close_browser(self) -> None:
         browser, self._browser, self._context = self._browser, None, None
+        self._pages.clear()
         if browser is not None:
             try:
                 await browser.close()
