@@ -5,7 +5,7 @@ Measured on the raw HTML, before any browser starts, with lxml (which Scrapy bri
 - ``framework_root``: an application's empty mount point (``<div id="root"></div>``, ``app``,
   ``__next``, ``__nuxt``, ``___gatsby``, ``svelte``, ``ng-app`` …) with little text around it;
 - ``noscript_hint``: a ``<noscript>`` asking for JavaScript, and little text besides it;
-- ``little_text``: hardly any visible text against much script.
+- ``little_text``: hardly any visible text (under 200 characters) against much script.
 
 A server-rendered page of an application (Next.js with ``__NEXT_DATA__`` and its text in the
 HTML) has enough visible text and is not rendered. ``tests/crawler/test_render_heuristic.py``
@@ -19,13 +19,16 @@ import re
 from lxml import etree
 from lxml import html as lxml_html
 
-# Visible text below this many characters counts as "little".
+# Visible text below this many characters counts as "little" (a framework root, a noscript
+# hint); below TINY_TEXT even a static page's navigation alone is more (the shortest aspec
+# page, its search page, has 231 characters: header, menu, footer).
 LITTLE_TEXT = 400
+TINY_TEXT = 200
 # ... and with a framework root, below this (an app shell may carry a header and a footer).
 SHELL_TEXT = 1500
 # Script (inline bytes, plus this much per external script) at least this many times the text.
 SCRIPT_RATIO = 3
-EXTERNAL_SCRIPT_WEIGHT = 2000
+EXTERNAL_SCRIPT_WEIGHT = 1000
 FRAMEWORK_IDS = frozenset({"root", "app", "__next", "__nuxt", "___gatsby", "svelte", "main-app"})
 FRAMEWORK_ATTRIBUTES = ("ng-app", "data-reactroot", "data-server-rendered", "ng-version")
 _JS_HINT = re.compile(r"javascript|\bjs\b", re.IGNORECASE)
@@ -35,7 +38,7 @@ _INVISIBLE = ("script", "style", "noscript", "template", "head")
 def visible_text(root) -> str:
     """The text a reader sees, whitespace collapsed; ``root`` loses its invisible parts."""
     etree.strip_elements(root, etree.Comment, *_INVISIBLE, with_tail=False)
-    return " ".join(root.text_content().split())
+    return " ".join(" ".join(root.itertext()).split())
 
 
 def text_of(body: bytes | str) -> str:
@@ -70,7 +73,7 @@ def render_reason(body: bytes) -> str:
         return ""
     if hint:
         return "noscript_hint"
-    if script and script >= SCRIPT_RATIO * max(text, 1):
+    if text < TINY_TEXT and script and script >= SCRIPT_RATIO * max(text, 1):
         return "little_text"
     return ""
 

@@ -244,7 +244,9 @@ class SiteSpider(scrapy.Spider):
             links = None
         note = response.meta.get(META_RENDER_NOTE)
         if note:  # how the render step changed the answer (crawler.render.step)
-            event.reason = "; ".join(r for r in (note, event.reason) if r)[:300]
+            # (its stand-in 304 is the store's "not_modified"; "noindex" and the like stay)
+            kept = event.reason if event.reason != "not_modified" else ""
+            event.reason = "; ".join(r for r in (note, kept) if r)[:300]
             event.status = 200
         self.state.sink.url(event)
         if not links or event.kind != "html":
