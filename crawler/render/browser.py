@@ -42,6 +42,7 @@ LAUNCH_ARGS = [
     "--disable-features=MediaRouter,OptimizationHints,Translate",
     "--blink-settings=imagesEnabled=false",
     "--js-flags=--max-old-space-size=512",
+    "--renderer-process-limit=2",
 ]
 SKIPPED_RESOURCES = frozenset({"image", "font", "media"})
 # Expanding collapsed content: <details>, and buttons (never links, never in a form) that say
