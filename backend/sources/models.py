@@ -170,8 +170,9 @@ class Source(models.Model):
         help_text=_(
             "For sites whose text appears only after JavaScript runs. “When a page looks "
             "built by JavaScript” renders only pages with little text and much script or an "
-            "empty application root; “Always” renders every page. A rendered page costs about "
-            "ten times a plain fetch; the crawl log says which pages were rendered and why."
+            "empty application root; “Always” renders every page. A rendered page takes about "
+            "a second of a browser's time instead of a fraction of one, and the browser needs "
+            "several hundred MB of memory; the crawl log says which pages were rendered and why."
         ),
     )
     schedule = models.CharField(

@@ -239,8 +239,8 @@ class BrowserPool:
             loaded.set()
             await self._settle(page)
             try:
-                await page.evaluate(EXPAND_SCRIPT)
-                await self._settle(page)
+                if await page.evaluate(EXPAND_SCRIPT):  # something opened: let it load
+                    await self._settle(page)
             except Exception:  # a page that navigated away or closed during the click
                 logger.info("expanding collapsed content of %s failed", url)
             html = await page.content()
