@@ -78,6 +78,24 @@ class Rendered:
     blocked: list[Blocked] = field(default_factory=list)
 
 
+# A page's refused requests logged at most this many times (a polling script repeats them).
+MAX_BLOCKED_PER_PAGE = 50
+
+
+@dataclass(eq=False)
+class _PageState:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    main_frame: Any
+    served: bool = False
+    blocked: list[Blocked] = field(default_factory=list)
+
+    def refuse(self, blocked: Blocked) -> None:
+        if blocked not in self.blocked and len(self.blocked) < MAX_BLOCKED_PER_PAGE:
+            self.blocked.append(blocked)
+
+
 class BrowserPool:
     def __init__(self, config: CrawlConfig, netguard: NetGuard):
         self.config = config
@@ -90,8 +108,8 @@ class BrowserPool:
         self._active = 0
         self._starting = asyncio.Lock()
         self.started = 0  # browsers started by this pool (a restart counts)
-        # page -> (its route handler, the list its refused requests go to)
-        self._pages: dict[Any, tuple[Any, list[Blocked]]] = {}
+        # page -> (its route handler, its state: where its refused requests go)
+        self._pages: dict[Any, tuple[Any, _PageState]] = {}
 
     async def render(self, url: str, body: bytes, headers: dict[str, str]) -> Rendered:
         """Render ``url`` whose document is ``body``; raise ``RenderFailed`` with a reason."""
@@ -172,69 +190,77 @@ class BrowserPool:
                 opener = None
         owner = self._pages.get(opener)
         if owner is not None:
-            owner[1].append(
+            owner[1].refuse(
                 check_request(self.netguard, request.url) or Blocked(request.url, "popup")
             )
         await route.abort("blockedbyclient")
 
+    async def _request(self, route: Any, state: _PageState, loaded: bool) -> None:
+        """One request of a page: its own document from the crawler's answer, or checked by
+        the guard and fetched here, or refused (and noted in ``state.blocked``)."""
+        request = route.request
+        navigation = request.is_navigation_request() and request.frame == state.main_frame
+        if navigation and not state.served and request.url == state.url:
+            state.served = True
+            await route.fulfill(status=200, headers=state.headers, body=state.body)
+            return
+        if request.resource_type in SKIPPED_RESOURCES:
+            await route.abort("blockedbyclient")
+            return
+        refusal = check_request(self.netguard, request.url)
+        if refusal is None and navigation and loaded:
+            refusal = Blocked(request.url, "navigation_after_load")
+        # Redirects are followed here, hop by hop, so that each hop's target passes the guard
+        # too (the browser would follow a redirect it is given without asking).
+        target, answer = request.url, None
+        for _ in range(self.config.max_redirects + 1):
+            if refusal is not None:
+                break
+            answer = await route.fetch(
+                url=target, max_redirects=0, timeout=self.config.request_timeout_s * 1000
+            )
+            location = answer.headers.get("location")
+            if not (300 <= answer.status < 400 and location):
+                break
+            target = urljoin(target, location)
+            refusal = check_request(self.netguard, target)
+        else:
+            refusal = Blocked(request.url, "too_many_redirects")
+        if refusal is not None:
+            state.refuse(refusal)
+            await route.abort("blockedbyclient")
+            return
+        await route.fulfill(response=answer)
+
     async def _render(self, context: Any, url: str, body: bytes, headers: dict[str, str]) -> Any:
         page = await context.new_page()
-        blocked: list[Blocked] = []
+        state = _PageState(url=url, body=body, headers=headers, main_frame=page.main_frame)
         loaded = asyncio.Event()
         page.on("dialog", _dismiss)
 
         async def refuse_socket(ws: Any) -> None:
-            blocked.append(Blocked(ws.url, "websocket"))
+            state.refuse(Blocked(ws.url, "websocket"))
             await _refuse_web_socket(ws)
 
         await page.route_web_socket("**/*", refuse_socket)
-        served = False
 
         async def route(route: Any) -> None:
-            nonlocal served
-            request = route.request
-            navigation = request.is_navigation_request() and request.frame == page.main_frame
-            if navigation and not served and request.url == url:
-                served = True
-                await route.fulfill(status=200, headers=headers, body=body)
-                return
-            if request.resource_type in SKIPPED_RESOURCES:
-                await route.abort("blockedbyclient")
-                return
-            refusal = check_request(self.netguard, request.url)
-            if refusal is None and navigation and loaded.is_set():
-                refusal = Blocked(request.url, "navigation_after_load")
-            if refusal is not None:
-                blocked.append(refusal)
-                await route.abort("blockedbyclient")
-                return
-            # Redirects are followed here, hop by hop, so that each hop's target passes the
-            # guard too (the browser would follow a redirect it is given without asking).
-            target = request.url
-            for _ in range(self.config.max_redirects + 1):
-                answer = await route.fetch(url=target, max_redirects=0)
-                location = answer.headers.get("location")
-                if not (300 <= answer.status < 400 and location):
-                    break
-                target = urljoin(target, location)
-                refusal = check_request(self.netguard, target)
-                if refusal is not None:
-                    blocked.append(refusal)
-                    await route.abort("blockedbyclient")
-                    return
-            else:
-                blocked.append(Blocked(request.url, "too_many_redirects"))
-                await route.abort("blockedbyclient")
-                return
-            await route.fulfill(response=answer)
+            try:
+                await self._request(route, state, loaded.is_set())
+            except Exception as exc:  # the host is down, the page went away: the request fails
+                logger.debug("browser request %s failed: %s", route.request.url, exc)
+                try:
+                    await route.abort("failed")
+                except Exception:
+                    logger.debug("request %s already handled", route.request.url)
 
-        self._pages[page] = (route, blocked)
+        self._pages[page] = (route, state)
         try:
             try:
                 await page.goto(url, wait_until="load")
             except Exception as exc:
-                if "ERR_BLOCKED_BY_CLIENT" in str(exc) and blocked:
-                    raise RenderFailed(f"render_blocked: {blocked[-1].reason}") from exc
+                if "ERR_BLOCKED_BY_CLIENT" in str(exc) and state.blocked:
+                    raise RenderFailed(f"render_blocked: {state.blocked[-1].reason}") from exc
                 raise
             loaded.set()
             await self._settle(page)
@@ -246,7 +272,7 @@ class BrowserPool:
             html = await page.content()
             if len(html.encode("utf-8", "replace")) > self.config.max_response_bytes:
                 raise RenderFailed("too_large")
-            return Rendered(html=html, url=url, blocked=blocked)
+            return Rendered(html=html, url=url, blocked=state.blocked)
         finally:
             self._pages.pop(page, None)
             try:

@@ -114,3 +114,35 @@ def test_a_crashed_browser_fails_its_page_and_the_next_page_gets_a_new_browser()
     assert "ok 1" in first.html and "ok 1" in after.html
     assert reason == "browser_crashed"
     assert started == 2
+
+
+def test_a_page_that_loops_forever_in_script_or_dialogs_fails_in_time():
+    config = CrawlConfig(
+        source_id="s",
+        start_urls=("http://127.0.0.1/",),
+        render="always",
+        browser_path=chromium_path(),
+        render_timeout_s=3,
+    )
+    html = {"content-type": "text/html"}
+    busy = b"<html><body><script>window.onload = function () { while (true) {} };</script>"
+    alerts = b"<html><body><script>while (true) { alert('!'); }</script></body></html>"
+    fine = b"<html><body><p id=t></p><script>t.textContent = 'ok ' + 2</script></body></html>"
+
+    async def scenario():
+        pool = BrowserPool(config, NetGuard(["127.0.0.1/32"]))
+        reasons = []
+        try:
+            for body in (busy, alerts):
+                try:
+                    await pool.render("http://127.0.0.1/x", body, html)
+                except RenderFailed as exc:
+                    reasons.append(exc.reason)
+            after = await pool.render("http://127.0.0.1/y", fine, html)
+        finally:
+            await pool.close()
+        return reasons, after
+
+    reasons, after = asyncio.run(scenario())
+    assert reasons == ["render_timeout", "render_timeout"]
+    assert "ok 2" in after.html
