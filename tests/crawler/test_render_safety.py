@@ -146,3 +146,37 @@ def test_a_page_that_loops_forever_in_script_or_dialogs_fails_in_time():
     reasons, after = asyncio.run(scenario())
     assert reasons == ["render_timeout", "render_timeout"]
     assert "ok 2" in after.html
+
+
+def test_no_cookie_outlives_the_crawl_of_its_source(tmp_path):
+    hours = Answer(
+        body=b'{"text": "Sprechstunde"}',
+        headers={"Content-Type": "application/json", "Set-Cookie": "visitor=1; Max-Age=86400"},
+    )
+    with js_site({"/api/hours.json": hours}) as site:
+        crawl_site(tmp_path / "a", site, "always")
+        crawl_site(tmp_path / "b", site, "always", source_id="src-2")
+        asked = [headers for path, headers in site.requests if path == "/api/hours.json"]
+    assert len(asked) == 2
+    assert [h.get("Cookie") for h in asked] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://127.0.0.1:8000/x", None),
+        ("data:text/plain,x", None),
+        ("blob:http://127.0.0.1/abc", None),
+        ("file:///etc/passwd", "scheme_not_allowed: file"),
+        ("chrome://settings", "scheme_not_allowed: chrome"),
+        ("http://169.254.169.254/latest", "cloud_metadata: 169.254.169.254"),
+        ("http://[::1]:80/", "loopback: ::1"),
+        ("http://10.0.0.1/", "private: 10.0.0.1"),
+        ("http://127.0.0.1:99999/", "invalid_url"),
+    ],
+)
+def test_the_guard_of_browser_requests(url, reason):
+    from crawler.render.guard import check_request
+
+    refusal = check_request(NetGuard(["127.0.0.1/32"]), url)
+    assert (refusal.reason if refusal else None) == reason
