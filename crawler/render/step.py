@@ -32,6 +32,7 @@ from crawler.middlewares import META_STORED
 from crawler.pages import classify_body, media_type
 from crawler.render.browser import BrowserPool, RenderFailed
 from crawler.render.heuristic import render_reason, text_of
+from crawler.scope import InvalidURL
 from crawler.spiders.recording import META_RENDER
 from crawler.state import CrawlState
 
@@ -68,6 +69,7 @@ async def render_step(state: CrawlState, pool: BrowserPool, response: Response) 
         for k, v in response.headers.items()
         if k.decode("latin-1").lower() in FORWARDED_HEADERS
     }
+    headers.setdefault("content-type", "text/html")
     try:
         rendered = await pool.render(response.url, response.body, headers)
     except RenderFailed as exc:
@@ -115,9 +117,15 @@ def _with_meta(response: Response, meta: dict):
 def _log_failed(state: CrawlState, response: Response, reason: str) -> None:
     known = META_STORED in response.meta
     state.completeness.page_failed(known=known, reason=reason, status=None)
+    requested = response.meta.get("lotse_key", response.url)
+    try:
+        key = state.scope.normalize(response.url)
+    except InvalidURL:
+        key = requested
     state.sink.url(
         UrlEvent(
-            url=response.meta.get("lotse_key", response.url),
+            url=key,
+            requested_url=requested if key != requested else "",
             outcome=Outcome.FAILED,
             reason=reason,
             status=response.status,
