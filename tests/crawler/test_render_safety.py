@@ -180,3 +180,32 @@ def test_the_guard_of_browser_requests(url, reason):
 
     refusal = check_request(NetGuard(["127.0.0.1/32"]), url)
     assert (refusal.reason if refusal else None) == reason
+
+
+def test_a_huge_dom_fails_and_the_browser_is_restarted_after_its_pages():
+    config = CrawlConfig(
+        source_id="s",
+        start_urls=("http://127.0.0.1/",),
+        render="always",
+        browser_path=chromium_path(),
+        max_response_bytes=200_000,
+        render_pages_per_browser=2,
+    )
+    html = {"content-type": "text/html"}
+    huge = b"<html><body><script>document.body.textContent = 'x'.repeat(300000);</script>"
+    fine = b"<html><body><p>klein</p></body></html>"
+
+    async def scenario():
+        pool = BrowserPool(config, NetGuard(["127.0.0.1/32"]))
+        try:
+            with pytest.raises(RenderFailed) as failed:
+                await pool.render("http://127.0.0.1/huge", huge, html)
+            for n in range(3):
+                await pool.render(f"http://127.0.0.1/{n}", fine, html)
+            return failed.value.reason, pool.started
+        finally:
+            await pool.close()
+
+    reason, started = asyncio.run(scenario())
+    assert reason == "too_large"
+    assert started == 2  # pages 1-2 in the first browser, then a new one
