@@ -68,11 +68,10 @@ class CrawlConfig:
     max_pages: int = 10_000
     follow_pdfs: bool = True
     render: str = "never"
-    # The browser (crawler.render): its executable, the time one page may take, how long the
-    # network must be quiet after load, pages per browser process before it is restarted.
+    # The browser (crawler.render): its executable, the time one page may take, pages per
+    # browser process before it is restarted, pages rendering at once.
     browser_path: str = "/usr/bin/chromium"
     render_timeout_s: float = 20.0
-    render_quiet_ms: int = 500
     render_pages_per_browser: int = 100
     render_concurrency: int = 2
     concurrency_per_host: int = 2

@@ -40,7 +40,7 @@ class CrawlRunInline(admin.TabularInline):
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
     list_display = ("name", "enabled", "schedule", "first_start_url", "max_pages", "last_run")
-    list_filter = ("enabled", "schedule", "follow_pdfs")
+    list_filter = ("enabled", "schedule", "follow_pdfs", "render")
     search_fields = ("name", "start_urls", "allowed_domains")
     inlines = [CrawlRunInline]
     actions = ["crawl_now", "stop_crawls"]

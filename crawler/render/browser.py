@@ -289,8 +289,6 @@ class BrowserPool:
             )
         except Exception:
             logger.info("network not quiet on %s; taking the page as it is", page.url)
-        if self.config.render_quiet_ms:
-            await page.wait_for_timeout(min(self.config.render_quiet_ms, 2000) / 4)
 
     async def _close_browser(self) -> None:
         browser, self._browser, self._context = self._browser, None, None
