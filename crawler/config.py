@@ -19,6 +19,9 @@ DEFAULT_USER_AGENT = "LotseBot/0.1 (+https://github.com/lotse; self-hosted site 
 
 
 REVISIT_POLICIES = ("every_crawl", "when_stale")
+# Render pages in a headless browser (crawler.render): never, when a page looks built by
+# JavaScript (crawler.render.heuristic), or every HTML page.
+RENDER_MODES = ("never", "auto", "always")
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,13 @@ class CrawlConfig:
     max_depth: int = 5
     max_pages: int = 10_000
     follow_pdfs: bool = True
+    render: str = "never"
+    # The browser (crawler.render): its executable, the time one page may take, pages per
+    # browser process before it is restarted, pages rendering at once.
+    browser_path: str = "/usr/bin/chromium"
+    render_timeout_s: float = 20.0
+    render_pages_per_browser: int = 100
+    render_concurrency: int = 2
     concurrency_per_host: int = 2
     download_delay: float = 1.0
     # redis:// URL shared by all crawl processes: delay and concurrency per host then hold
@@ -173,6 +183,11 @@ class CrawlConfig:
                 raise CrawlConfigError(f"{name}: must not be negative")
         if self.revisit not in REVISIT_POLICIES:
             raise CrawlConfigError(f"revisit: one of {', '.join(REVISIT_POLICIES)}")
+        if self.render not in RENDER_MODES:
+            raise CrawlConfigError(f"render: one of {', '.join(RENDER_MODES)}")
+        for name in ("render_timeout_s", "render_pages_per_browser", "render_concurrency"):
+            if getattr(self, name) <= 0:
+                raise CrawlConfigError(f"{name}: must be greater than 0")
         if self.max_revisit_days <= 0:
             raise CrawlConfigError("max_revisit_days: must be greater than 0")
         if self.request_timeout_s <= 0:

@@ -21,6 +21,9 @@ CRAWLER_USER_AGENT = envstr(
 CRAWLER_TIME_LIMIT = envint("CRAWLER_TIME_LIMIT", 3 * 3600, minimum=10)
 CRAWLER_MAX_RESPONSE_MB = envint("CRAWLER_MAX_RESPONSE_MB", 50, minimum=1)
 CRAWLER_REQUEST_TIMEOUT = envfloat("CRAWLER_REQUEST_TIMEOUT", 30.0, minimum=1.0)
+# The headless browser of sources that render pages (crawler.render), and a page's time limit.
+CRAWLER_BROWSER = envstr("CRAWLER_BROWSER", "/usr/bin/chromium")
+CRAWLER_RENDER_TIMEOUT = envfloat("CRAWLER_RENDER_TIMEOUT", 20.0, minimum=1.0)
 # A MediaWiki page rendered by the wiki's parser: at most this large and this slow (a page of
 # thousands of templates fails on its own; the crawl goes on).
 CRAWLER_WIKI_MAX_PAGE_KB = envint("CRAWLER_WIKI_MAX_PAGE_KB", 5120, minimum=1)

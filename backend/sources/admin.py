@@ -42,7 +42,7 @@ class SourceAdmin(admin.ModelAdmin):
     list_display = (
         "name", "kind", "enabled", "schedule", "first_start_url", "max_pages", "last_run",
     )  # fmt: skip
-    list_filter = ("kind", "enabled", "schedule", "follow_pdfs")
+    list_filter = ("kind", "enabled", "schedule", "follow_pdfs", "render")
     search_fields = ("name", "start_urls", "allowed_domains")
     inlines = [CrawlRunInline]
     actions = ["crawl_now", "stop_crawls"]
@@ -78,6 +78,7 @@ class SourceAdmin(admin.ModelAdmin):
                     "max_depth",
                     "max_pages",
                     "follow_pdfs",
+                    "render",
                 )
             },
         ),

@@ -47,6 +47,11 @@ class Source(models.Model):
         EVERY_CRAWL = "every_crawl", _("At every crawl (conditional requests)")
         WHEN_STALE = "when_stale", _("Only when possibly outdated (HTTP caching rules)")
 
+    class Render(models.TextChoices):
+        NEVER = "never", _("Never")
+        AUTO = "auto", _("When a page looks built by JavaScript")
+        ALWAYS = "always", _("Always")
+
     name = models.CharField(_("name"), max_length=200, unique=True)
     enabled = models.BooleanField(
         _("enabled"), default=True, help_text=_("Disabled sources are not crawled on schedule.")
@@ -162,6 +167,19 @@ class Source(models.Model):
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text=_("With “only when possibly outdated”: the longest a page goes unchecked."),
+    )
+    render = models.CharField(
+        _("render pages with a browser"),
+        max_length=10,
+        choices=Render.choices,
+        default=Render.NEVER,
+        help_text=_(
+            "For sites whose text appears only after JavaScript runs. “When a page looks "
+            "built by JavaScript” renders only pages with little text and much script or an "
+            "empty application root; “Always” renders every page. A rendered page takes about "
+            "a second of a browser's time instead of a fraction of one, and the browser needs "
+            "several hundred MB of memory; the crawl log says which pages were rendered and why."
+        ),
     )
     schedule = models.CharField(
         _("schedule"), max_length=20, choices=Schedule.choices, default=Schedule.MANUAL

@@ -15,6 +15,9 @@ from crawler.pages import title_of as page_title
 from crawler.state import CrawlState
 from crawler.store import ChangeKind, content_hash_of
 
+# How the response's body was rendered (PageInfo.render), set by crawler.render.step.
+META_RENDER = "lotse_render"
+
 CHANGE_OUTCOMES = {
     ChangeKind.NEW: Outcome.FETCHED_NEW,
     ChangeKind.CHANGED: Outcome.FETCHED_CHANGED,
@@ -43,6 +46,7 @@ def record_answer(
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
             **_caching_headers(response),
+            render=response.meta.get(META_RENDER),
         )
         stored = response.meta.get(META_STORED)
         if stored is None or stored.url != key:
@@ -94,6 +98,7 @@ def record_answer(
         run_id=config.run_id,
         page_kind=kind,
         links=links,
+        render=response.meta.get(META_RENDER),
     )
     event.outcome = CHANGE_OUTCOMES[change]
     event.content_hash = content_hash_of(response.body)

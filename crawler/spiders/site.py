@@ -28,6 +28,9 @@ from crawler.failures import describe_failure
 from crawler.middlewares import META_ROBOTS_PROBE, META_STORED
 from crawler.pages import link_texts as link_texts_of
 from crawler.pages import sitemap_urls
+from crawler.render import renders
+from crawler.render.browser import BrowserPool
+from crawler.render.step import META_RENDER_NOTE, render_step
 from crawler.retrying import RetryLater
 from crawler.scope import InvalidURL, ScopeReason
 from crawler.spiders.frontier import Frontier
@@ -46,7 +49,10 @@ class SiteSpider(scrapy.Spider):
     def __init__(self, state: CrawlState, **kwargs: Any):
         super().__init__(**kwargs)
         self.state = state
-        self.frontier = Frontier(state, self.parse_page, self.on_page_error)
+        # A source that renders pages sends each answer through the browser step first.
+        self.browsers = BrowserPool(state.config, state.netguard) if renders(state) else None
+        callback = self.parse_page if self.browsers is None else self.parse_rendered
+        self.frontier = Frontier(state, callback, self.on_page_error)
         self.seen_sitemaps: set[str] = set()
 
     @classmethod
@@ -55,6 +61,8 @@ class SiteSpider(scrapy.Spider):
         crawler.signals.connect(spider.on_robots, signal=signals.robots_parsed)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
+        if spider.browsers is not None:
+            crawler.signals.connect(spider.close_browsers, signal=signals.spider_closed)
         return spider
 
     # -- requests ------------------------------------------------------------------------
@@ -202,6 +210,14 @@ class SiteSpider(scrapy.Spider):
 
     # -- pages ---------------------------------------------------------------------------
 
+    async def parse_rendered(self, response: Response) -> list[Request]:
+        """``parse_page`` of the response the render step gives (crawler.render.step)."""
+        answer = await render_step(self.state, self.browsers, response)
+        return [] if answer is None else self.parse_page(answer)
+
+    async def close_browsers(self, spider: scrapy.Spider) -> None:
+        await self.browsers.close()
+
     def parse_page(self, response: Response) -> list[Request]:
         # A list, not a generator: Scrapy inspects the source of generator callbacks on
         # every response (warn_on_generator_with_return_value), a measurable cost per page.
@@ -226,6 +242,12 @@ class SiteSpider(scrapy.Spider):
             logger.exception("cannot store %s", key)
             event.outcome, event.reason = Outcome.FAILED, f"store_error: {exc}"
             links = None
+        note = response.meta.get(META_RENDER_NOTE)
+        if note:  # how the render step changed the answer (crawler.render.step)
+            # (its stand-in 304 is the store's "not_modified"; "noindex" and the like stay)
+            kept = event.reason if event.reason != "not_modified" else ""
+            event.reason = "; ".join(r for r in (note, kept) if r)[:300]
+            event.status = 200
         self.state.sink.url(event)
         if not links or event.kind != "html":
             return []

@@ -149,6 +149,7 @@ class PageStore(ABC):
         page_kind: str = "",
         links: list[str] | None = None,
         now: datetime | None = None,
+        render: dict[str, str] | None = None,
     ) -> ChangeKind:
         """Store one successful fetch and say whether the page is new, changed or unchanged.
 
@@ -159,6 +160,7 @@ class PageStore(ABC):
         ``cache_control``, ``expires`` and ``date`` are the response's caching headers: with
         ``last_modified`` and the page's history they say until when the copy is fresh
         (``fresh_until``, see crawler.freshness); a 304 without them keeps the stored ones.
+        ``render`` says the body is a browser's rendering (``PageInfo.render``).
         Idempotent: recording the same fetch twice gives UNCHANGED the second time and the
         same stored page.
         """
@@ -181,6 +183,7 @@ class PageStore(ABC):
             page_kind=page_kind,
             links=links,
             now=records.store_time(now),
+            render=render,
         )
         return self._modify(key, lambda old: records.fetched(key, old, fetch))
 

@@ -55,6 +55,9 @@ class PageInfo:
     last_verified: datetime | None = None
     # until when the copy is fresh by the HTTP caching rules (crawler.freshness)
     fresh_until: datetime | None = None
+    # a page rendered by the browser (crawler.render.step): the raw answer's hash, the
+    # rendered text's hash, when it was rendered (ISO text); None: the stored body is raw
+    render: dict[str, str] | None = None
 
     @property
     def has_body(self) -> bool:
@@ -123,6 +126,7 @@ def page_info(key: str, record: Record) -> PageInfo:
         links=None if record.get("links") is None else tuple(record["links"]),
         last_verified=aware(record.get("last_verified") or record.get("last_seen")),
         fresh_until=aware(record.get("fresh_until")),
+        render=record.get("render"),
     )
 
 
@@ -155,6 +159,8 @@ class Fetch:
     page_kind: str
     links: list[str] | None
     now: datetime
+    # how the body was rendered (PageInfo.render); None on a 304 keeps what was stored
+    render: dict[str, str] | None = None
 
 
 def fetched(key: str, old: Record | None, fetch: Fetch) -> Change:
@@ -194,6 +200,8 @@ def fetched(key: str, old: Record | None, fetch: Fetch) -> Change:
         record["last_modified"] = fetch.last_modified
     if fetch.cache_control is not None or fetch.expires is not None or not not_modified:
         record["cache_control"], record["expires"] = fetch.cache_control, fetch.expires
+    if fetch.render is not None or not not_modified:
+        record["render"] = fetch.render
     if not not_modified:
         record["content_type"] = fetch.content_type
         record["title"] = fetch.title

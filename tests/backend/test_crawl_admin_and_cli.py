@@ -79,6 +79,21 @@ def test_crawl_command_json_without_wait(source, sent, settings, capsys):
     assert CrawlRun.objects.get(pk=out["run"]).trigger == "cli"
 
 
+def test_crawl_command_sets_how_the_source_renders(source, sent, settings, capsys):
+    settings.TASKS_EMBEDDED = False
+    call_command("crawl", str(source.pk), "--json", "--render", "always")
+    source.refresh_from_db()
+    assert source.render == "always"
+    run = CrawlRun.objects.get(pk=json.loads(capsys.readouterr().out)["run"])
+    run.status = CrawlRun.Status.FINISHED
+    run.save()
+    call_command("crawl", str(source.pk), "--json")  # without the option: as it was
+    source.refresh_from_db()
+    assert source.render == "always"
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command("crawl", str(source.pk), "--render", "sometimes")
+
+
 def test_schedule_picks_due_sources_only(source):
     source.schedule = Source.Schedule.DAILY
     source.save()

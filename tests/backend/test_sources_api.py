@@ -90,6 +90,20 @@ def test_the_revisit_policy_is_the_sources_choice(staff_api, source):
     assert (config.revisit, config.max_revisit_days) == ("when_stale", 3.0)
 
 
+def test_rendering_with_a_browser_is_the_sources_choice(staff_api, source):
+    from backend.wiring import crawl_config
+
+    assert staff_api.get(f"/api/v1/sources/{source.pk}/").json()["render"] == "never"
+    response = staff_api.patch(f"/api/v1/sources/{source.pk}/", {"render": "js"}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"render"}
+    response = staff_api.patch(f"/api/v1/sources/{source.pk}/", {"render": "auto"}, format="json")
+    assert response.status_code == 200
+    config = crawl_config(CrawlRun.objects.create(source=Source.objects.get(pk=source.pk)))
+    assert config.render == "auto"
+    assert config.browser_path == "/usr/bin/chromium"
+
+
 def test_crawl_start_conflict_and_stop(staff_api, source, no_dispatch):
     started = staff_api.post(f"/api/v1/sources/{source.pk}/crawl/")
     assert started.status_code == 202

@@ -37,7 +37,7 @@ def test_installs_the_project_with_its_constraints_the_mysql_driver_and_local_em
     # local-embeddings extra: a mounted model folder (numpy BERT or onnxruntime) works without
     # a rebuild; the bundled model is a core dependency
     assert any(
-        "pip install -c constraints.txt '.[mysql,local-embeddings]'" in line
+        "pip install -c constraints.txt '.[mysql,local-embeddings,render]'" in line
         for line in instructions("RUN")
     )
     extra = (REPO / "pyproject.toml").read_text(encoding="utf-8").split("local-embeddings = [")[1]
@@ -61,6 +61,20 @@ def test_parsing_needs_are_in_the_image_and_in_ci_alike():
         assert package in runs, f"the image lacks {package}"
         assert package in ci_run, f".ci/run lacks {package}"
     assert "libmariadb3" in runs
+
+
+def test_the_image_can_render_pages_with_debians_chromium():
+    # crawler.render drives /usr/bin/chromium (CRAWLER_BROWSER) through Playwright (the render
+    # extra); the build runs the browser once, so an image whose Chromium cannot start fails
+    runs = " ".join(instructions("RUN"))
+    assert "chromium" in runs.split() and "fonts-dejavu-core" in runs.split()
+    assert "chromium --headless --no-sandbox --disable-gpu --version" in runs
+    ci_run = (REPO / ".ci" / "lib.sh").read_text(encoding="utf-8").split()
+    assert "chromium" in ci_run
+    extra = (REPO / "pyproject.toml").read_text(encoding="utf-8").split("\nrender = [")[1]
+    assert "playwright" in extra.split("]")[0]
+    settings = (REPO / "backend" / "settings" / "base.py").read_text(encoding="utf-8")
+    assert '"CRAWLER_BROWSER", "/usr/bin/chromium"' in settings
 
 
 def test_models_are_never_fetched_at_run_time():

@@ -22,6 +22,7 @@ class SourceSerializer(serializers.ModelSerializer):
             "trust_sitemap_lastmod",
             "revisit",
             "max_revisit_days",
+            "render",
             "allowed_domains",
             "include_patterns",
             "exclude_patterns",

@@ -23,8 +23,24 @@ class Command(BaseCommand):
         parser.add_argument("--wait", action="store_true", help="wait for the crawl and indexing")
         parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON")
         parser.add_argument("--timeout", type=float, default=6 * 3600, help="seconds to wait")
+        parser.add_argument(
+            "--render",
+            choices=Source.Render.values,
+            default=None,
+            help="render pages with a browser: never, auto (when a page looks built by "
+            "JavaScript) or always; saved with the source",
+        )
 
-    def handle(self, *args, source: str, wait: bool, as_json: bool, timeout: float, **options):
+    def handle(
+        self,
+        *args,
+        source: str,
+        wait: bool,
+        as_json: bool,
+        timeout: float,
+        render: str | None = None,
+        **options,
+    ):
         if settings.TASKS_EMBEDDED:
             # The crawl runs in this process's in-process worker, so this process needs the
             # embedded stores, and must wait: leaving would abandon the crawl.
@@ -32,6 +48,9 @@ class Command(BaseCommand):
                 acquire_embedded_stores()
             wait = True
         target = self._source(source)
+        if render is not None and render != target.render:
+            target.render = render
+            target.save(update_fields=["render", "updated_at"])
         try:
             run = start_crawl(target, CrawlRun.Trigger.CLI)
         except CrawlAlreadyRunning as exc:
