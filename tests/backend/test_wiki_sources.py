@@ -89,7 +89,7 @@ def test_the_admin_form_takes_a_wiki_source(client):
     form = {
         **WIKI, "enabled": "on", "max_depth": 10, "max_pages": 100, "revisit": "every_crawl",
         "max_revisit_days": 7, "schedule": "manual", "concurrency_per_host": 1,
-        "download_delay": 1, "runs-TOTAL_FORMS": 0, "runs-INITIAL_FORMS": 0,
+        "download_delay": 1, "render": "never", "runs-TOTAL_FORMS": 0, "runs-INITIAL_FORMS": 0,
     }  # fmt: skip
     response = client.post("/admin/sources/source/add/", form)
     assert response.status_code == 302, response.content.decode()[:3000]

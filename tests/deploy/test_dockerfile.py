@@ -73,7 +73,7 @@ def test_the_image_can_render_pages_with_debians_chromium():
     assert "chromium" in ci_run
     extra = (REPO / "pyproject.toml").read_text(encoding="utf-8").split("\nrender = [")[1]
     assert "playwright" in extra.split("]")[0]
-    settings = (REPO / "backend" / "settings" / "base.py").read_text(encoding="utf-8")
+    settings = (REPO / "backend" / "settings" / "crawler.py").read_text(encoding="utf-8")
     assert '"CRAWLER_BROWSER", "/usr/bin/chromium"' in settings
 
 
