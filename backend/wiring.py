@@ -60,6 +60,7 @@ def rag_config() -> RagConfig:
             ocr_enabled=settings.RAG_OCR_ENABLED,
             ocr_languages=settings.RAG_OCR_LANGUAGES,
             max_pdf_pages=settings.RAG_MAX_PDF_PAGES,
+            max_unpacked_bytes=settings.UPLOAD_MAX_UNPACKED_MB * 2**20,
         ),
         chunking=ChunkingConfig(
             max_chars=settings.RAG_CHUNK_MAX_CHARS, min_chars=settings.RAG_CHUNK_MIN_CHARS

@@ -35,6 +35,8 @@ class ParsingConfig:
     # bounds the time one scanned brochure may take; pages beyond it are skipped with a warning
     ocr_max_pages: int = 50
     max_pdf_pages: int = 2000
+    # what one part of a DOCX or ODT may unpack to (a zip bomb fails past it)
+    max_unpacked_bytes: int = 100 * 2**20
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ class Task:
     INDEX_ENTRY = "lotse.rag.index_entry"
     DELETE_ENTRY = "lotse.rag.delete_entry"
     DELIVER_HANDOFF = "lotse.main.deliver_handoff"
+    INDEX_UPLOAD = "lotse.rag.index_upload"
+    DELETE_UPLOAD = "lotse.rag.delete_upload"
 
 
 TASK_QUEUES: dict[str, str] = {
@@ -48,6 +50,8 @@ TASK_QUEUES: dict[str, str] = {
     Task.DELETE_ENTRY: Queue.RAG,
     # a few HTTP requests or one e-mail, each bounded by HANDOFF_DELIVERY_TIMEOUT
     Task.DELIVER_HANDOFF: Queue.MAIN,
+    Task.INDEX_UPLOAD: Queue.RAG,
+    Task.DELETE_UPLOAD: Queue.RAG,
 }
 
 # Periodic work (Celery beat on worker-main; a timer thread in the embedded default).

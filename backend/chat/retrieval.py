@@ -41,6 +41,8 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
     from backend.knowledge.indexing import ENTRY_GROUP
     from backend.knowledge.selectors import unusable_entry_ids
     from backend.ops.stores import vector_client
+    from backend.uploads.selectors import unusable_upload_ids
+    from backend.uploads.services import UPLOAD_GROUP
     from backend.wiring import rag_config
     from rag.ingest import collection_for
     from rag.retrieval import search
@@ -69,16 +71,20 @@ def retrieve(query: str, source_ids: Sequence[str], top_k: int) -> list[Retrieve
             collection,
             query,
             k=top_k,
-            # editors' entries are in every search; unusable_entry_ids says which may count
-            source_ids=[*source_ids, ENTRY_GROUP] if source_ids else None,
+            # editors' entries and uploads are in every search; unusable_*_ids say which count
+            source_ids=[*source_ids, ENTRY_GROUP, UPLOAD_GROUP] if source_ids else None,
             sparse_config=config.sparse,
             exclude_document_ids=sorted(excluded),
             **hybrid,
         )
         found = [hit.document_id for hit in hits]
-        # Deleted content whose chunks are still being removed, entries outside their
-        # validity or for other sources: never cite them.
-        dead = dead_document_ids(found) | unusable_entry_ids(found, source_ids)
+        # Deleted content whose chunks are still being removed (documents, uploads), entries
+        # outside their validity or for other sources: never cite them.
+        dead = (
+            dead_document_ids(found)
+            | unusable_entry_ids(found, source_ids)
+            | unusable_upload_ids(found)
+        )
         if not dead:
             return hits
         excluded |= dead

@@ -115,8 +115,21 @@ def orphaned_entries(owners: dict[str, str]) -> list[str]:
     return sorted(d for d, pk in wanted.items() if pk not in live)
 
 
+def orphaned_uploads(owners: dict[str, str]) -> list[str]:
+    """The index ids of uploads (``upload-<id>``) whose row is gone."""
+    from backend.uploads.models import INDEX_PREFIX, Upload
+
+    wanted = {
+        d: int(d[len(INDEX_PREFIX) :])
+        for d in owners
+        if d.startswith(INDEX_PREFIX) and d[len(INDEX_PREFIX) :].isdigit()
+    }
+    live = set(Upload.objects.filter(pk__in=wanted.values()).values_list("pk", flat=True))
+    return sorted(d for d, pk in wanted.items() if pk not in live)
+
+
 def prune_index(*, dry_run: bool = False) -> PruneReport:
-    """Remove chunks whose document (or knowledge entry) no longer exists (or is gone) and
+    """Remove chunks whose document (or knowledge entry, or upload) no longer exists (or is gone) and
     page-store pages of sources that no longer exist: what a lost clean-up task left behind. Idempotent: a second
     run finds no orphans. ``dry_run`` only counts them."""
     from rag.store.points import chunk_owners, delete_documents
@@ -141,7 +154,7 @@ def prune_index(*, dry_run: bool = False) -> PruneReport:
             report.orphaned_documents.extend(orphans)
             if orphans and not dry_run:
                 delete_documents(client, collection, orphans)
-        orphans = orphaned_entries(owners)
+        orphans = orphaned_entries(owners) + orphaned_uploads(owners)
         report.orphaned_documents.extend(orphans)
         if orphans and not dry_run:
             delete_documents(client, collection, orphans)
@@ -150,10 +163,16 @@ def prune_index(*, dry_run: bool = False) -> PruneReport:
                 chunk_count=0
             )
     store = page_store()
-    existing = {str(pk) for pk in Source.objects.values_list("pk", flat=True)}
+    from backend.uploads.services import UPLOAD_GROUP
+
+    # the uploads' files are the page store's pages of no source, kept while uploads live
+    existing = {str(pk) for pk in Source.objects.values_list("pk", flat=True)} | {UPLOAD_GROUP}
     report.orphaned_sources = sorted(set(store.source_ids()) - existing)
     if not dry_run:
         for source_id in report.orphaned_sources:
             store.forget_source(source_id)
+        from backend.uploads.services import forget_orphaned_files
+
+        forget_orphaned_files()
     logger.info("prune_index: %s", report.as_dict())
     return report

@@ -3,7 +3,7 @@ administrators.
 
 Viewers read what editors work with (sources, crawl runs and their logs, documents,
 conversations and feedback, chat texts) and change nothing. Editors manage sources and crawls,
-re-index documents, read conversations, edit the chat texts, write knowledge entries, keep the
+re-index documents, read conversations, edit the chat texts, write knowledge entries, upload files, keep the
 test questions and run evaluations, keep the opening hours and the hand-off settings (ticket
 delivery). Supporters see the hand-offs visitors asked for, with their transcripts and
 delivery logs, and send a failed ticket again; nothing else. Administrators may do everything (users, tokens, settings). A staff user in no group sees nothing in the admin and
@@ -48,6 +48,7 @@ EDITOR_PERMISSIONS = {
         "openinghours": ("add", "change", "delete", "view"),
         "holiday": ("add", "change", "delete", "view"),
     },
+    "uploads": {"upload": ("add", "change", "delete", "view")},  # change = replace, re-index
 }
 
 # Hand-offs and their tickets: to read, and to send a failed one again.

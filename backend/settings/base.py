@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "backend.evaluation",
     "backend.knowledge",
     "backend.handoff",
+    "backend.uploads",
     # last: its post_migrate hook gives the roles the permissions of the apps above
     "backend.ops",
 ]
@@ -163,6 +164,9 @@ RAG_MAX_PDF_PAGES = envint("RAG_MAX_PDF_PAGES", 2000, minimum=1)
 # How often a transient failure (Qdrant or the embedding API away) is retried before the
 # document is marked failed.
 RAG_MAX_RETRIES = envint("RAG_MAX_RETRIES", 6, minimum=0)
+
+# --- Uploads: their limits and public address ------------------------------------------------
+from backend.settings.uploads import *  # noqa: E402, F403
 
 # Dense embeddings: without any setting, the multilingual model shipped with Lotse
 # ("bundled": Universal Sentence Encoder multilingual v3, rag/embeddings/bundled.py; no
@@ -280,6 +284,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # the uploads' status is not the other models' (its own name in the schema)
+    "ENUM_NAME_OVERRIDES": {"UploadStatusEnum": "backend.uploads.models.Upload.Status"},
     # the chat endpoints are async Django views, described by hand
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -65,6 +65,12 @@ OPERATIONS = {
     ("PATCH", "/api/v1/entries/{id}/"),
     ("DELETE", "/api/v1/entries/{id}/"),
     ("GET", "/api/v1/gaps/"),
+    ("GET", "/api/v1/uploads/"),
+    ("POST", "/api/v1/uploads/"),
+    ("GET", "/api/v1/uploads/{id}/"),
+    ("DELETE", "/api/v1/uploads/{id}/"),
+    ("GET", "/api/v1/uploads/{id}/chunks/"),
+    ("POST", "/api/v1/uploads/{id}/replace/"),
 }
 
 
@@ -106,8 +112,10 @@ def editor_token():
 def rows(monkeypatch):
     """A source with a run and its log, so generated ids sometimes hit real objects; no crawl
     is really started, and the chat tests' index, which later tests count, stays as it is: no
-    fuzzed knowledge entry is indexed, no deleted source's chunks are purged from it."""
-    for module in ("sources.services", "knowledge.services", "documents.cleanup"):
+    fuzzed knowledge entry or upload is indexed, no deleted source's chunks are purged from it."""
+    for module in (
+        "sources.services", "knowledge.services", "documents.cleanup", "uploads.services"
+    ):  # fmt: skip
         monkeypatch.setattr(f"backend.{module}.enqueue_on_commit", lambda *a: None)
     source = Source.objects.create(name="Verein", start_urls="https://verein.example/")
     run = CrawlRun.objects.create(source=source, status=CrawlRun.Status.RUNNING)

@@ -18,6 +18,7 @@ from backend.documents.indexing import (
 from backend.evaluation.services import execute_run, fail_run
 from backend.knowledge.indexing import index_entry, remove_entry_points
 from backend.ops.services import stamp_probe
+from backend.uploads.indexing import index_upload, remove_upload
 from crawler.store import PageStoreError
 from workers.app import app
 from workers.names import Queue, Task, time_limits
@@ -97,6 +98,30 @@ def delete_entry_task(self, index_id: str, slots: int | None = None) -> None:
     try:
         remove_entry_points(index_id, slots=slots)
     except TRANSIENT_ERRORS as exc:
+        retry_later(self, exc)
+
+
+@app.task(
+    name=Task.INDEX_UPLOAD, bind=True, max_retries=TASK_RETRY.attempts, **time_limits(Queue.RAG)
+)
+def index_upload_task(self, upload_id: int, content_hash: str, force: bool = False) -> None:
+    """Index one version of an uploaded file. Idempotent: the same point ids, a version the
+    index holds already is left alone (unless ``force``), an outdated one skipped. Retried
+    with ``TASK_RETRY``."""
+    try:
+        index_upload(upload_id, content_hash, force)
+    except (*TRANSIENT_ERRORS, PageStoreError) as exc:
+        retry_later(self, exc)
+
+
+@app.task(
+    name=Task.DELETE_UPLOAD, bind=True, max_retries=TASK_RETRY.attempts, **time_limits(Queue.RAG)
+)
+def delete_upload_task(self, index_id: str, slots: int | None, urls: list[str]) -> None:
+    """Remove a deleted upload's chunks and stored versions (again: a no-op)."""
+    try:
+        remove_upload(index_id, slots, urls)
+    except (*TRANSIENT_ERRORS, PageStoreError) as exc:
         retry_later(self, exc)
 
 

@@ -5,10 +5,12 @@ from rest_framework.routers import SimpleRouter
 from backend.insights.api.views import GapView
 from backend.knowledge.api.views import KnowledgeEntryViewSet
 from backend.sources.api.views import CrawlRunViewSet, SourceViewSet
+from backend.uploads.api.views import UploadViewSet
 
 router = SimpleRouter()
 router.register("sources", SourceViewSet, basename="source")
 router.register("runs", CrawlRunViewSet, basename="crawlrun")
 router.register("entries", KnowledgeEntryViewSet, basename="knowledgeentry")
+router.register("uploads", UploadViewSet, basename="upload")
 
 urlpatterns = [*router.urls, path("gaps/", GapView.as_view(), name="gaps")]

@@ -14,13 +14,14 @@ from backend.documents.models import Document
 from backend.documents.services import reindex
 from backend.knowledge.services import reindex_entries
 from backend.ops.progress import ProgressBar
+from backend.uploads.services import reindex_uploads
 from workers.dispatch import enqueue
 from workers.names import Task
 
 
 class Command(BaseCommand):
     help = (
-        "Re-index documents and knowledge entries: all, one source's documents (--source), "
+        "Re-index documents, knowledge entries and uploads: all, one source's documents (--source), "
         "or only the failed ones (--failed)."
     )
 
@@ -51,13 +52,19 @@ class Command(BaseCommand):
         queued = reindex(Document.objects.filter(pk__in=ids))
         # editors' entries are in the same collection: a new embedding model needs them too
         entries = 0 if source else reindex_entries(failed_only=failed)
+        uploads = 0 if source else reindex_uploads(failed_only=failed)  # the same, for uploads
         if not as_json:
             if pruned:
                 self.stderr.write(f"Removed the chunks of {pruned} deleted documents.")
             self.stderr.write(f"{queued} documents queued for indexing.")
             if entries:
                 self.stderr.write(f"{entries} knowledge entries queued for indexing.")
-        counts = {"queued": queued, "pruned": pruned, "entries_queued": entries}
+            if uploads:
+                self.stderr.write(f"{uploads} uploads queued for indexing.")
+        counts = {
+            "queued": queued, "pruned": pruned, "entries_queued": entries,
+            "uploads_queued": uploads,
+        }  # fmt: skip
         if wait and queued:
             counts.update(self._wait(ids, timeout, quiet=as_json))
         if as_json:
