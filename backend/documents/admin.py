@@ -73,7 +73,9 @@ class DocumentAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": doc,
+            "link_url": doc.url,
+            "link_text": doc.url,
             "title": _("Chunks of %(document)s") % {"document": doc},
             "chunks": document_chunks(doc),
         }
-        return TemplateResponse(request, "admin/documents/document/chunks.html", context)
+        return TemplateResponse(request, "admin/chunks.html", context)

@@ -30,47 +30,14 @@ def stacked_bars(
     parts = []
     for index, row in enumerate(rows):
         y = height
-        label = ", ".join(f"{labels[key]} {row[key]}" for key in keys)
         segments = []
         for key in keys:
             h = row[key] / top * (height - 20)
             y -= h
             if h:
-                # numbers formatted first: format_html turns every argument into text
-                x, top_y, w, tall = (f"{value:.1f}" for value in (index * slot, y, bar, h))
-                segments.append(
-                    format_html(
-                        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>',
-                        x,
-                        top_y,
-                        w,
-                        tall,
-                        COLOURS[key],
-                    )
-                )
-        parts.append(
-            format_html(
-                "<g><title>{}: {}</title>{}</g>",
-                row["day"].isoformat(),
-                label,
-                SafeString("".join(segments)),
-            )
-        )
-    legend = format_html_join(
-        " ",
-        '<span style="color:{}">&#9632; {}</span>',
-        ((COLOURS[key], labels[key]) for key in keys),
-    )
-    return format_html(
-        '<svg role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%" height="{}"'
-        ' preserveAspectRatio="none">{}</svg><p class="help">{}</p>',
-        ", ".join(labels[key] for key in keys),
-        width,
-        height,
-        height,
-        SafeString("".join(parts)),
-        legend,
-    )
+                segments.append(_rect(index * slot, y, bar, h, COLOURS[key]))
+        parts.append(_group(row["day"].isoformat(), row, keys, labels, segments))
+    return _svg(parts, keys, labels, width, height)
 
 
 def grouped_bars(
@@ -92,28 +59,35 @@ def grouped_bars(
         for position, key in enumerate(keys):
             tall = row[key] / top * (height - 20)
             if tall:
-                x, y, w, h = (
-                    f"{value:.1f}"
-                    for value in (index * slot + 6 + position * bar, height - tall, bar - 2, tall)
-                )
-                bars.append(
-                    format_html(
-                        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>',
-                        x,
-                        y,
-                        w,
-                        h,
-                        COLOURS[key],
-                    )
-                )
-        parts.append(
-            format_html(
-                "<g><title>{}: {}</title>{}</g>",
-                row[row_label],
-                ", ".join(f"{labels[key]} {row[key]}" for key in keys),
-                SafeString("".join(bars)),
-            )
-        )
+                x = index * slot + 6 + position * bar
+                bars.append(_rect(x, height - tall, bar - 2, tall, COLOURS[key]))
+        parts.append(_group(row[row_label], row, keys, labels, bars))
+    return _svg(parts, keys, labels, width, height)
+
+
+def _rect(x: float, y: float, width: float, height: float, colour: str) -> SafeString:
+    # numbers formatted first: format_html turns every argument into text
+    x_, y_, w, h = (f"{value:.1f}" for value in (x, y, width, height))
+    return format_html(
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>', x_, y_, w, h, colour
+    )
+
+
+def _group(
+    name: str, row: dict, keys: tuple[str, ...], labels: dict[str, str], shapes: list[SafeString]
+) -> SafeString:
+    """A row's shapes with a <title> naming the row and its numbers (screen readers, hover)."""
+    return format_html(
+        "<g><title>{}: {}</title>{}</g>",
+        name,
+        ", ".join(f"{labels[key]} {row[key]}" for key in keys),
+        SafeString("".join(shapes)),
+    )
+
+
+def _svg(
+    parts: list[SafeString], keys: tuple[str, ...], labels: dict[str, str], width: int, height: int
+) -> SafeString:
     legend = format_html_join(
         " ",
         '<span style="color:{}">&#9632; {}</span>',

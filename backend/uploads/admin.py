@@ -136,11 +136,12 @@ class UploadAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": upload,
-            "file_url": public_url(upload.pk, upload.file_name),
+            "link_url": public_url(upload.pk, upload.file_name),
+            "link_text": upload.file_name,
             "title": _("Chunks of %(document)s") % {"document": upload},
             "chunks": upload_chunks(upload),
         }
-        return TemplateResponse(request, "admin/uploads/upload/chunks.html", context)
+        return TemplateResponse(request, "admin/chunks.html", context)
 
     @admin.action(description=_("Re-index"), permissions=["change"])
     def reindex_selected(self, request, queryset):

@@ -124,6 +124,15 @@ CHAT_CONFIG = {
         "suggested_questions": {"type": "array", "items": {"type": "string"}},
     },
 }
+# The public GET endpoints' ?language= (the widget's start screen, the hand-off options).
+LANGUAGE_PARAMETER = {
+    "name": "language",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "de or en; anything else answers in German.",
+}
+
 COMMON_ERRORS = {
     "400": {"description": "Invalid request", "content": JSON_ERROR},
     "403": {"description": "Origin not allowed", "content": JSON_ERROR},
@@ -231,15 +240,7 @@ def add_chat_paths(result, generator, request, public):
             "them in the admin (Chat texts); cached for 60 seconds.",
             "tags": ["chat"],
             "security": [{}],
-            "parameters": [
-                {
-                    "name": "language",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string"},
-                    "description": "de or en; anything else answers in German.",
-                }
-            ],
+            "parameters": [LANGUAGE_PARAMETER],
             "responses": {
                 "200": {
                     "description": "The texts",

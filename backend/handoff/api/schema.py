@@ -3,7 +3,7 @@ chat's in backend/chat/api/schema.py)."""
 
 from __future__ import annotations
 
-from backend.chat.api.schema import COMMON_ERRORS, JSON_ERROR
+from backend.chat.api.schema import COMMON_ERRORS, JSON_ERROR, LANGUAGE_PARAMETER
 
 FIELD_ERRORS = {
     "type": "object",
@@ -128,15 +128,7 @@ def add_handoff_paths(result, generator, request, public):
             "consent text; cached for 60 seconds.",
             "tags": ["chat"],
             "security": [{}],
-            "parameters": [
-                {
-                    "name": "language",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string"},
-                    "description": "de or en; anything else answers in German.",
-                }
-            ],
+            "parameters": [LANGUAGE_PARAMETER],
             "responses": {
                 "200": {
                     "description": "The options",
