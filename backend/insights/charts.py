@@ -12,6 +12,8 @@ COLOURS = {
     "opened": "#e65100",
     "closed": "#2e7d32",
     "open": "#757575",
+    "tickets": "#417690",
+    "live": "#8e24aa",
 }
 
 

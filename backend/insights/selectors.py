@@ -27,12 +27,15 @@ def percentile(values: list[float], share: float) -> float | None:
 
 def period(days: int, today: date | None = None) -> tuple[date, date, list[dict]]:
     """The first and last day of the ``days`` ending today, and the answers given in them
-    (newest first, at most MAX_MESSAGES)."""
+    (newest first, at most MAX_MESSAGES). The offer of a person (``backend.handoff.offer``) is
+    stored as an assistant message with no outcome: it answers no question, so it is left out
+    (neither a question nor a content gap)."""
     today = today or timezone.localdate()
     first_day = today - timedelta(days=days - 1)
     since = timezone.make_aware(timezone.datetime.combine(first_day, timezone.datetime.min.time()))
     answers = list(
         Message.objects.filter(role=Message.Role.ASSISTANT, created_at__gte=since)
+        .exclude(outcome="")
         .order_by("-created_at")
         .values(
             "id", "conversation_id", "conversation__language", "outcome", "timings", "sources",
@@ -49,6 +52,8 @@ def gaps_report(days: int = 30, *, shown: int = GAPS_SHOWN) -> dict:
 
 
 def dashboard(days: int = 30, today: date | None = None) -> dict:
+    from backend.insights.handoffs import handoff_stats
+
     first_day, today, answers = period(days, today)
     since = timezone.make_aware(timezone.datetime.combine(first_day, timezone.datetime.min.time()))
     per_day = {first_day + timedelta(days=n): Counter() for n in range(days)}
@@ -106,6 +111,7 @@ def dashboard(days: int = 30, today: date | None = None) -> dict:
             {"url": url, "title": title, "count": count}
             for (url, title), count in cited.most_common(10)
         ],
+        "handoffs": handoff_stats(first_day, today),
         **content_gaps(answers, first_day, today),
     }
 

@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from backend.insights import charts
+from backend.insights.handoffs import duration
 from backend.insights.selectors import dashboard
 from backend.sources.models import Source
 
@@ -32,6 +33,12 @@ def dashboard_view(request):
         "closed": str(_("gaps closed")),
         "open": str(_("still open")),
     }
+    handoff_labels = {"tickets": str(_("tickets")), "live": str(_("live chats"))}
+    handoffs = data["handoffs"]
+    waits = {
+        key: duration(handoffs[key])
+        for key in ("live_wait_p50", "live_wait_p95", "ticket_wait_p50", "ticket_wait_p95")
+    }
     for week in data["gaps_per_week"]:
         week["label"] = date_format(week["start"], "SHORT_DATE_FORMAT")
     context = {
@@ -45,6 +52,10 @@ def dashboard_view(request):
         "gaps_chart": charts.grouped_bars(
             data["gaps_per_week"], ("opened", "closed", "open"), gap_labels
         ),
+        "handoff_chart": charts.stacked_bars(
+            handoffs["per_day"], ("tickets", "live"), handoff_labels
+        ),
+        "waits": waits,
         "cited_top": max((item["count"] for item in data["most_cited"]), default=1),
     }
     return TemplateResponse(request, "admin/insights/dashboard.html", context)
