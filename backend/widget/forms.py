@@ -60,6 +60,23 @@ class WidgetOptionsForm(forms.Form):
         widget=forms.Textarea({"rows": 3}),
     )
 
+    matomo = forms.BooleanField(
+        label=_("Matomo events"),
+        required=False,
+        help_text=_(
+            "When the page runs Matomo, the chat reports to it: opened, question asked, "
+            "answered, not answered, handed off, feedback."
+        ),
+    )
+    matomo_questions = forms.BooleanField(
+        label=_("Questions' text in Matomo"),
+        required=False,
+        help_text=_(
+            "Also send the visitor's question as the event name. Only with Matomo events, and "
+            "only if your privacy notice covers it."
+        ),
+    )
+
     def clean_color(self) -> str:
         value = _color(self.cleaned_data["color"])
         return "" if value == "#1d4ed8" else value  # the default needs no attribute
@@ -78,4 +95,6 @@ class WidgetOptionsForm(forms.Form):
             position=data["position"],
             sources=tuple(sorted(s.pk for s in data["sources"])),
             suggestions=tuple(line for line in data["suggestions"].splitlines() if line.strip()),
+            matomo=data["matomo"],
+            matomo_questions=data["matomo_questions"],
         )

@@ -23,6 +23,10 @@ class WidgetOptions:
     position: str = ""  # "" = bottom-right
     sources: tuple[int, ...] = ()
     suggestions: tuple[str, ...] = field(default=())
+    # events through the host page's Matomo (widget part 5-matomo.js); the visitor's words
+    # only when allowed as well
+    matomo: bool = False
+    matomo_questions: bool = False
 
     def attributes(self) -> list[tuple[str, str]]:
         pairs = [
@@ -38,6 +42,8 @@ class WidgetOptions:
                 # "|" separates the questions, so one inside a question becomes "/"
                 "|".join(s.strip().replace("|", "/") for s in self.suggestions if s.strip()),
             ),
+            ("data-matomo", "on" if self.matomo else ""),
+            ("data-matomo-questions", "on" if self.matomo and self.matomo_questions else ""),
         ]
         return [(name, value) for name, value in pairs if value]
 

@@ -31,6 +31,7 @@ WIDGET_PARTS = tuple(
         "4-ui.js",
         "5-handoff.js",
         "5-transport.js",
+        "5-matomo.js",
         "6-start.js",
     )
 )

@@ -64,6 +64,16 @@ def test_every_ui_text_exists_in_german_and_english():
             'data-title="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" '
             'data-suggestions="A / B?|C?" defer></script>',
         ),
+        # Matomo events only when asked for; the questions' text only with them
+        (
+            WidgetOptions(matomo=True, matomo_questions=True),
+            '<script src="https://chat.example.org/widget/widget.js" data-matomo="on" '
+            'data-matomo-questions="on" defer></script>',
+        ),
+        (
+            WidgetOptions(matomo_questions=True),
+            '<script src="https://chat.example.org/widget/widget.js" defer></script>',
+        ),
         # unknown values are left out, so the widget uses its defaults
         (
             WidgetOptions(language="fr", position="top"),
@@ -165,6 +175,11 @@ def test_admin_page_builds_the_tag_from_the_form(admin_client):
     )
     bad = admin_client.get(url, {"color": "red", "format": "json"}).json()
     assert "color" in bad["errors"]
+    matomo = {"matomo": "on", "matomo_questions": "on", "format": "json"}
+    assert admin_client.get(url, matomo).json()["snippet"] == (
+        '<script src="http://testserver/widget/widget.js" data-matomo="on" '
+        'data-matomo-questions="on" defer></script>'
+    )
 
 
 @pytest.mark.django_db
