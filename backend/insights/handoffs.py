@@ -92,6 +92,12 @@ def handoff_stats(first_day: date, today: date) -> dict:
     }
 
 
+def handoff_report(days: int = 30, today: date | None = None) -> dict:
+    """The numbers of the last ``days`` ending today, as the API gives them."""
+    today = today or timezone.localdate()
+    return {"days": days, **handoff_stats(today - timedelta(days=days - 1), today)}
+
+
 def seconds(start: datetime, end: datetime) -> float:
     return max((end - start).total_seconds(), 0.0)
 

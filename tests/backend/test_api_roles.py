@@ -34,6 +34,7 @@ def operations(source: Source, run: CrawlRun) -> list[tuple[str, str, dict | Non
         ("get", f"/api/v1/runs/{run.pk}/", None, True),
         ("get", f"/api/v1/runs/{run.pk}/log/", None, True),
         ("get", "/api/v1/gaps/", None, True),
+        ("get", "/api/v1/handoff-stats/", None, True),
         ("post", "/api/v1/sources/", new, False),
         ("patch", f"/api/v1/sources/{source.pk}/", {"max_pages": 10}, False),
         ("put", f"/api/v1/sources/{source.pk}/", {**new, "name": "Verein"}, False),

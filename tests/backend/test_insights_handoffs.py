@@ -145,3 +145,24 @@ def test_the_offer_of_a_person_is_no_question_and_no_gap():
     assert (data["questions"], data["unanswered"]) == (1, 1)
     assert sum(d["answered"] + d["unanswered"] + d["other"] for d in data["per_day"]) == 1
     assert [gap.question for gap in data["gaps"]] == ["Gibt es einen Parkplatz?"]
+
+
+def test_the_api_gives_the_same_numbers(week):
+    from django.contrib.auth.models import Group, User
+    from rest_framework.test import APIClient
+
+    from backend.ops.roles import VIEWERS
+
+    viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.groups.add(Group.objects.get(name=VIEWERS))
+    client = APIClient()
+    client.force_authenticate(viewer)
+    data = client.get("/api/v1/handoff-stats/", {"days": 7}).json()
+    assert data["days"] == 7 and (data["tickets"], data["live"]) == (3, 3)
+    assert (data["live_wait_p50"], data["live_wait_p95"], data["ticket_wait_p50"]) == (60, 300, 30)
+    assert (data["never_taken"], data["undelivered"], data["handed_off_pct"]) == (1, 1, 60)
+    assert data["per_day"][-1] == {"day": str(timezone.localdate()), "tickets": 0, "live": 1}
+    assert len(data["per_day"]) == 7
+    for wrong in ("0", "366", "x", "-1"):
+        response = client.get("/api/v1/handoff-stats/", {"days": wrong})
+        assert response.status_code == 400 and "days" in response.json()

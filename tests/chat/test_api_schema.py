@@ -65,6 +65,7 @@ OPERATIONS = {
     ("PATCH", "/api/v1/entries/{id}/"),
     ("DELETE", "/api/v1/entries/{id}/"),
     ("GET", "/api/v1/gaps/"),
+    ("GET", "/api/v1/handoff-stats/"),
     ("GET", "/api/v1/uploads/"),
     ("POST", "/api/v1/uploads/"),
     ("GET", "/api/v1/uploads/{id}/"),

@@ -39,3 +39,32 @@ class GapReportSerializer(serializers.Serializer):
     closed = serializers.IntegerField(source="gaps_closed")
     gaps = GapSerializer(many=True, help_text="The most asked, at most 100")
     per_week = GapWeekSerializer(many=True, source="gaps_per_week")
+
+
+class HandOffDaySerializer(serializers.Serializer):
+    day = serializers.DateField()
+    tickets = serializers.IntegerField()
+    live = serializers.IntegerField()
+
+
+class HandOffStatsSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    tickets = serializers.IntegerField(help_text="Ticket hand-offs requested in the period")
+    live = serializers.IntegerField(help_text="Live-chat hand-offs requested in the period")
+    never_taken = serializers.IntegerField(help_text="Live hand-offs no supporter took over")
+    undelivered = serializers.IntegerField(
+        help_text="Tickets sent out by a delivery that never succeeded"
+    )
+    live_wait_p50 = serializers.FloatField(
+        allow_null=True, help_text="Seconds from the request until a supporter took it over"
+    )
+    live_wait_p95 = serializers.FloatField(allow_null=True)
+    ticket_wait_p50 = serializers.FloatField(
+        allow_null=True,
+        help_text="Seconds from the request until the first successful delivery attempt",
+    )
+    ticket_wait_p95 = serializers.FloatField(allow_null=True)
+    conversations = serializers.IntegerField(help_text="Conversations with a question")
+    conversations_handed_off = serializers.IntegerField()
+    handed_off_pct = serializers.IntegerField(allow_null=True)
+    per_day = HandOffDaySerializer(many=True, help_text="Every day of the period, oldest first")
