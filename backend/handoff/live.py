@@ -84,6 +84,10 @@ def set_typing(handoff_id: int, sender: str) -> None:
     cache.set(_typing_key(handoff_id, sender), 1, TYPING_S)
 
 
+def stop_typing(handoff_id: int, sender: str) -> None:
+    cache.delete(_typing_key(handoff_id, sender))
+
+
 def is_typing(handoff_id: int, sender: str) -> bool:
     return bool(cache.get(_typing_key(handoff_id, sender)))
 
@@ -156,6 +160,7 @@ def visitor_handoff(handoff_id: int, conversation_id) -> HandOff:
 def visitor_says(handoff: HandOff, text: str) -> LiveMessage:
     if handoff.status not in OPEN:
         raise ChatError("chat_ended", _("This chat has ended."), 409)
+    stop_typing(handoff.pk, LiveMessage.Sender.VISITOR)
     return LiveMessage.objects.create(
         handoff=handoff, sender=LiveMessage.Sender.VISITOR, text=clean_text(text)
     )
@@ -223,6 +228,7 @@ def _own(handoff_id: int, user) -> HandOff:
 
 def reply(handoff_id: int, user, text: str) -> LiveMessage:
     handoff = _own(handoff_id, user)
+    stop_typing(handoff.pk, LiveMessage.Sender.SUPPORTER)
     return LiveMessage.objects.create(
         handoff=handoff,
         sender=LiveMessage.Sender.SUPPORTER,

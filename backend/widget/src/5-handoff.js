@@ -180,6 +180,7 @@
     var live = state.live, before = live.status, who = live.supporter;
     if (value.conversation_id) state.conversationId = String(value.conversation_id);
     live.id = value.id;
+    showTyping(false); // below the newest line, when still typing
     (value.messages || []).forEach(function (m) {
       if (m.id <= (live.after || 0)) return;
       live.after = m.id;
