@@ -184,10 +184,12 @@ def test_only_supporters_and_administrators_use_the_inbox(conversation):
     inbox_state(staff("sandra"))
     chat = start(conversation.pk).json()
     editor_client = editor()
+    assert b"/admin/handoff/inbox/" not in editor_client.get("/admin/").content
     assert editor_client.get("/admin/handoff/inbox/state/").status_code == 403
     assert editor_client.get("/admin/handoff/inbox/").status_code == 403
     assert inbox_post(editor_client, chat["id"], "take").status_code == 403
     admin = staff("root", group="Administrators")
+    assert b"/admin/handoff/inbox/" in admin.get("/admin/").content  # linked on the start page
     assert admin.get("/admin/handoff/inbox/").status_code == 200
     assert inbox_post(admin, chat["id"], "take").status_code == 200
     # anonymous: the admin's login page; no CSRF token: refused
