@@ -17,7 +17,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,7 +55,7 @@ def requeue_stale() -> int:
     (one conditional UPDATE: safe from any process, any number of times)."""
     return HandOff.objects.filter(
         kind=HandOff.Kind.LIVE, status=HandOff.Status.ACTIVE, supporter_seen_at__lt=_cutoff()
-    ).update(status=HandOff.Status.WAITING, supporter=None, supporter_name="", taken_at=None)
+    ).update(status=HandOff.Status.WAITING, supporter=None, supporter_name="")
 
 
 # --- text ----------------------------------------------------------------------------------
@@ -202,7 +203,8 @@ def display_name(user) -> str:
 
 def take(handoff_id: int, user) -> bool:
     """Take a waiting chat over. One conditional UPDATE: of two supporters taking the same
-    chat, the first wins and the second gets False."""
+    chat, the first wins and the second gets False. ``taken_at`` keeps the first take (a
+    chat back to waiting and taken again still waited from ``created_at`` to then)."""
     now = timezone.now()
     return bool(
         HandOff.objects.filter(
@@ -212,7 +214,7 @@ def take(handoff_id: int, user) -> bool:
             supporter=user,
             supporter_name=display_name(user),
             supporter_seen_at=now,
-            taken_at=now,
+            taken_at=Coalesce("taken_at", Value(now)),  # the first take: the waiting time
         )
     )
 

@@ -74,6 +74,8 @@ def test_a_whole_live_chat_through_the_api(conversation):
 
     inbox_post(supporter, chat["id"], "typing")
     assert poll(chat["id"], conversation.pk).json()["typing"] is True
+    assert say(chat["id"], conversation.pk, typing=True).status_code == 200
+    assert inbox_state(supporter)["mine"][0]["typing"] is True
 
     assert inbox_post(supporter, chat["id"], "reply", {"text": HTML}).status_code == 200
     state = poll(chat["id"], conversation.pk).json()
@@ -126,6 +128,7 @@ def test_a_supporter_whose_browser_closed_mid_chat_gives_the_chat_back_to_waitin
     inbox_state(supporter)  # a heartbeat keeps it
     assert poll(chat["id"], conversation.pk).json()["status"] == "active"
 
+    first_taken = HandOff.objects.get(pk=chat["id"]).taken_at
     HandOff.objects.filter(pk=chat["id"]).update(
         supporter_seen_at=timezone.now() - timedelta(seconds=31)
     )
@@ -135,6 +138,7 @@ def test_a_supporter_whose_browser_closed_mid_chat_gives_the_chat_back_to_waitin
     # another supporter can take it now
     other = staff("tom")
     assert inbox_post(other, chat["id"], "take").status_code == 200
+    assert HandOff.objects.get(pk=chat["id"]).taken_at == first_taken  # the waiting time
 
 
 def test_handing_back_to_the_assistant_ends_the_chat_for_the_visitor(conversation):
