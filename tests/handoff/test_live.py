@@ -100,6 +100,9 @@ def test_a_whole_live_chat_through_the_api(conversation):
     assert (state["status"], state["ended_by"]) == ("ended", "supporter")
     refused = say(chat["id"], conversation.pk, text="Hallo?")
     assert (refused.status_code, refused.json()["code"]) == (409, "chat_ended")
+    # the hand-off's admin page keeps the live chat, as text
+    page = supporter.get(f"/admin/handoff/handoff/{chat['id']}/change/").content.decode()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "Danke! &lt;script&gt;" in page
 
 
 def test_of_two_supporters_taking_the_same_chat_the_first_wins(conversation):
