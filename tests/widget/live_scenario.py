@@ -11,10 +11,13 @@ from datetime import time
 from django.contrib.auth.models import Group, User
 from backend.handoff.models import OpeningHours
 from backend.ops.roles import SUPPORTERS
-user = User.objects.create_user("sandra", password="geheim-456", is_staff=True, first_name="Sandra")
-user.groups.add(Group.objects.get(name=SUPPORTERS))
-for day in range(7):
-    OpeningHours.objects.create(weekday=day, opens=time(0, 0), closes=time(23, 59, 59))
+if not User.objects.filter(username="sandra").exists():
+    user = User.objects.create_user(
+        "sandra", password="geheim-456", is_staff=True, first_name="Sandra"
+    )
+    user.groups.add(Group.objects.get(name=SUPPORTERS))
+    for day in range(7):
+        OpeningHours.objects.create(weekday=day, opens=time(0, 0), closes=time(23, 59, 59))
 """
 REPLY = "Ich helfe gern: <b>Rabatt</b> gibt es für Familien."
 UNKNOWN = "Wie heißt der Hund des Kassenwarts auf dem Mond?"
@@ -79,3 +82,19 @@ def live_chat(visitor, supporter, *, host: str, supporter_base: str, name: str) 
     expect(supporter.locator("#inbox-mine .chat")).to_have_count(0)
     assert visitor.dialogs == [] and visitor.errors == []
     assert supporter.dialogs == [] and supporter.errors == []
+
+
+GONE = """
+from datetime import timedelta
+from django.utils import timezone
+from backend.handoff.models import HandOff, SupporterPresence
+long_ago = timezone.now() - timedelta(minutes=5)
+HandOff.objects.filter(status="active").update(supporter_seen_at=long_ago)
+SupporterPresence.objects.update(seen_at=long_ago)
+"""
+
+
+def supporter_leaves(server) -> None:
+    """As if the supporter's browser had closed HANDOFF_ONLINE_S ago: no heartbeat since."""
+    result = server.manage("shell", "-c", GONE)
+    assert result.returncode == 0, result.stderr

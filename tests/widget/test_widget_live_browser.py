@@ -15,8 +15,15 @@ import pytest
 from tests.crawler.sites import Site
 from tests.e2e.browser import LotseServer, chromium_path
 from tests.helpers import clean_env
+from tests.widget.browsing import ask, last_answer, open_widget, wait_answered
 from tests.widget.conftest import host_page
-from tests.widget.live_scenario import live_chat, make_supporter
+from tests.widget.live_scenario import (
+    UNKNOWN,
+    live_chat,
+    make_supporter,
+    open_inbox,
+    supporter_leaves,
+)
 
 
 @pytest.fixture
@@ -34,6 +41,26 @@ def test_live_chat_on_the_embedded_default(lotse, page, supporter_page):
     server, host, _content = lotse
     make_supporter(server)
     live_chat(page, supporter_page, host=host.base, supporter_base=server.base, name="embedded")
+
+
+def test_a_supporter_gone_mid_chat_puts_the_visitor_back_to_waiting(lotse, page, supporter_page):
+    from playwright.sync_api import expect
+
+    server, host, _content = lotse
+    make_supporter(server)
+    open_inbox(supporter_page, server.base)
+    open_widget(page, host.base + "/")
+    ask(page, UNKNOWN)
+    wait_answered(page)
+    last_answer(page).locator("button.offer").click()
+    supporter_page.locator("#inbox-waiting .chat button.take").click()
+    status = page.locator("#lotse-chat .msg.bot.live-status").last
+    expect(status).to_have_text("Chat aktiv mit Sandra", timeout=15_000)
+
+    supporter_page.close()  # the browser closes: no more heartbeats
+    supporter_leaves(server)
+    expect(status).to_have_text("Warte auf eine Mitarbeiterin / einen Mitarbeiter…", timeout=15_000)
+    assert page.errors == []
 
 
 def _mariadb_database(url: str) -> tuple[str, str]:
