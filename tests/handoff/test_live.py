@@ -183,6 +183,8 @@ def test_a_visitor_reaches_only_their_own_conversations_chat(conversation):
     assert poll(chat["id"], other["conversation_id"]).status_code == 404
     assert say(chat["id"], other["conversation_id"], text="hi").status_code == 404
     assert poll(chat["id"], "not-a-uuid").status_code == 400
+    gone = start("6a9d1b52-2a55-4a4c-9d63-0c4b6f8b1f00")  # expired: the widget starts anew
+    assert (gone.status_code, gone.json()["code"]) == (404, "unknown_conversation")
     assert poll(chat["id"], conversation.pk).status_code == 200
 
 

@@ -225,12 +225,16 @@
     schedulePoll(5);
   }
 
-  function startLive(reason) {
+  function startLive(reason, again) {
     if (liveOpen()) return;
     state.live = { id: 0, after: 0, status: '', supporter: '' };
     liveCall('POST', { language: lang, reason: reason }).then(function (result) {
       if (result.ok) return applyLive(result.body);
       state.live = null;
+      if (result.status === 404 && !again) { // expired on the server: a new conversation
+        state.conversationId = null;
+        return startLive(reason, true);
+      }
       if (result.body && result.body.code === 'no_supporter') return showForm(reason); // gone meanwhile
       liveStatus(errorText(result.status, result.body, 0));
     }, function () { state.live = null; liveStatus(T.offline); });
