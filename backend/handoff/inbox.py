@@ -146,7 +146,7 @@ def action(request: HttpRequest, handoff_id: int, name: str) -> HttpResponse:
                 text = ""
             live.reply(handoff_id, request.user, text)
         elif name == "typing":
-            live.set_typing(handoff_id, LiveMessage.Sender.SUPPORTER)
+            live.supporter_typing(handoff_id, request.user)
         elif name in ("end", "hand_back"):
             if not live.end(handoff_id, request.user, hand_back=name == "hand_back"):
                 raise ChatError("not_yours", _("This chat is not (any more) yours."), 409)

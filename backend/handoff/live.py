@@ -239,6 +239,10 @@ def reply(handoff_id: int, user, text: str) -> LiveMessage:
     )
 
 
+def supporter_typing(handoff_id: int, user) -> None:
+    set_typing(_own(handoff_id, user).pk, LiveMessage.Sender.SUPPORTER)
+
+
 def end(handoff_id: int, user, *, hand_back: bool = False) -> bool:
     """End a chat the supporter took (or a waiting one); hand_back: the assistant answers
     again (the visitor is told so)."""

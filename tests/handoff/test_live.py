@@ -118,6 +118,7 @@ def test_of_two_supporters_taking_the_same_chat_the_first_wins(conversation):
     # the second one cannot write into or end the first one's chat either
     assert inbox_post(second, chat["id"], "reply", {"text": "Hallo"}).status_code == 409
     assert inbox_post(second, chat["id"], "end").status_code == 409
+    assert inbox_post(second, chat["id"], "typing").status_code == 409
     assert inbox_state(second)["mine"] == []
     assert not LiveMessage.objects.exists()
 
