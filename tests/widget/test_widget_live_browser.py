@@ -43,7 +43,9 @@ def test_live_chat_on_the_embedded_default(lotse, page, supporter_page):
     live_chat(page, supporter_page, host=host.base, supporter_base=server.base, name="embedded")
 
 
-def test_a_supporter_gone_mid_chat_puts_the_visitor_back_to_waiting(lotse, page, supporter_page):
+def test_a_supporter_gone_mid_chat_puts_the_visitor_back_to_waiting_after_a_page_change(
+    lotse, page, supporter_page
+):
     from playwright.sync_api import expect
 
     server, host, _content = lotse
@@ -56,6 +58,9 @@ def test_a_supporter_gone_mid_chat_puts_the_visitor_back_to_waiting(lotse, page,
     supporter_page.locator("#inbox-waiting .chat button.take").click()
     status = page.locator("#lotse-chat .msg.bot.live-status").last
     expect(status).to_have_text("Chat aktiv mit Sandra", timeout=15_000)
+    page.goto(host.base + "/other/")  # another page of the site: the same chat goes on
+    status = page.locator("#lotse-chat .msg.bot.live-status").last
+    expect(status).to_have_text("Chat aktiv mit Sandra")
 
     supporter_page.close()  # the browser closes: no more heartbeats
     supporter_leaves(server)
