@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("", include("backend.widget.urls")),  # before the admin: it owns admin/widget/
+    path("", include("backend.handoff.urls")),  # before the admin: admin/handoff/inbox/
     path("admin/", admin.site.urls),
     path("api/v1/", include("backend.sources.api.urls")),
     path("", include("backend.uploads.urls")),  # files/<id>/<name>: public, for citations

@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from backend.chat.models import Message
-from backend.handoff.models import DeliveryAttempt, HandOff, HandOffSettings, Holiday, OpeningHours
+from backend.handoff.models import (
+    DeliveryAttempt,
+    HandOff,
+    HandOffSettings,
+    Holiday,
+    LiveMessage,
+    OpeningHours,
+)
 from backend.handoff.services import resend
 
 
@@ -22,6 +29,21 @@ class DeliveryAttemptInline(admin.TabularInline):
     max_num = 0
     fields = ("at", "channel", "ok", "status_code", "error", "final")
     readonly_fields = fields
+
+
+class LiveMessageInline(admin.TabularInline):
+    """A live chat's lines, as text; whoever may see the hand-off sees them."""
+
+    model = LiveMessage
+    extra = 0
+    can_delete = False
+    max_num = 0
+    fields = ("at", "sender", "author", "text")
+    readonly_fields = fields
+    verbose_name_plural = _("live chat")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("handoff.view_handoff")
 
 
 @admin.register(HandOff)
@@ -39,7 +61,7 @@ class HandOffAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "kind", "channel", "reason")
     search_fields = ("name", "email", "phone", "message", "ticket_reference")
-    inlines = [DeliveryAttemptInline]
+    inlines = [LiveMessageInline, DeliveryAttemptInline]
     actions = ["send_again"]
     fields = (
         "kind",
@@ -57,6 +79,10 @@ class HandOffAdmin(admin.ModelAdmin):
         "last_error",
         "created_at",
         "delivered_at",
+        "supporter_name",
+        "taken_at",
+        "ended_at",
+        "ended_by",
         "conversation_link",
         "transcript",
     )

@@ -3,9 +3,9 @@
 Times are wall-clock times in ``TIME_ZONE`` (Europe/Berlin by default), so summer time needs
 no change. A holiday closes its whole day.
 
-Live chat needs a supporter online as well as opening hours. This slice has no supporter
-presence yet, so :func:`supporter_available` is always false and the widget always offers the
-contact form, inside opening hours too; the live-chat slice replaces it.
+Live chat needs a supporter online as well as opening hours: a supporter whose inbox sent a
+heartbeat within ``HANDOFF_ONLINE_S`` seconds (:mod:`backend.handoff.live`). Otherwise the
+widget offers the contact form.
 """
 
 from __future__ import annotations
@@ -29,5 +29,7 @@ def is_open(at: datetime | None = None) -> bool:
 
 
 def supporter_available(at: datetime | None = None) -> bool:
-    """A supporter online within opening hours. Always false until live chat exists."""
-    return False
+    """A supporter online within opening hours: then the widget offers live chat."""
+    from backend.handoff.live import supporters_online  # live needs this module too
+
+    return is_open(at) and supporters_online() > 0

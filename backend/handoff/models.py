@@ -13,6 +13,7 @@ Opening hours and holidays are rows editors keep in the admin (:mod:`backend.han
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -63,9 +64,23 @@ class HandOff(models.Model):
     created_at = models.DateTimeField(_("requested"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
-    # live chat: when a supporter took it over and when it ended (a later slice fills them)
+    # live chat: when a supporter took it over and when it ended
     taken_at = models.DateTimeField(_("taken over"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    supporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("supporter"),
+    )
+    # the name the visitor sees (the supporter's first name, else the login)
+    supporter_name = models.CharField(_("supporter's name"), max_length=150, blank=True)
+    # the taking supporter's inbox heartbeat: without one for a while, back to waiting
+    supporter_seen_at = models.DateTimeField(_("supporter last seen"), null=True, blank=True)
+    # who ended a live chat: visitor, supporter, or assistant (handed back)
+    ended_by = models.CharField(_("ended by"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("hand-off")
@@ -74,6 +89,47 @@ class HandOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+
+class LiveMessage(models.Model):
+    """One line of a live chat, from the visitor or the supporter; text only, shown as text."""
+
+    class Sender(models.TextChoices):
+        VISITOR = "visitor", _("Visitor")
+        SUPPORTER = "supporter", _("Supporter")
+
+    handoff = models.ForeignKey(
+        HandOff, on_delete=models.CASCADE, related_name="live_messages", verbose_name=_("hand-off")
+    )
+    sender = models.CharField(_("sender"), max_length=10, choices=Sender.choices)
+    author = models.CharField(_("author"), max_length=150, blank=True)
+    text = models.TextField(_("text"))
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("live chat message")
+        verbose_name_plural = _("live chat messages")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.text[:60]}"
+
+
+class SupporterPresence(models.Model):
+    """A supporter's last inbox heartbeat: online while it is recent (HANDOFF_ONLINE_S).
+    In the database, so every backend process sees the same."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", primary_key=True
+    )
+    seen_at = models.DateTimeField(_("last seen"), db_index=True)
+
+    class Meta:
+        verbose_name = _("supporter presence")
+        verbose_name_plural = _("supporter presence")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.seen_at:%H:%M:%S}"
 
 
 class DeliveryAttempt(models.Model):

@@ -4,7 +4,7 @@ sprechen", "talk to a human"): no search, no model, but the offer of a person.
 The chat view asks :func:`wants_person` about every question (the phrase list of
 :mod:`backend.handoff.phrases`); when it says yes, the visitor gets :func:`offer_events`
 instead of an answer: the offer as text, a ``handoff`` event with what the widget needs to
-show the contact form (or, once live chat exists, to start it), and ``done``. The offer is
+show the contact form or, with a supporter online, to start live chat, and ``done``. The offer is
 stored as the assistant's message with no outcome, so it is in the transcript but counts
 neither as answered nor as a content gap.
 """
@@ -36,8 +36,10 @@ async def wants_person(question: str) -> bool:
     return asks_for_person(question) and await sync_to_async(_enabled)()
 
 
-def offer_text(language: str) -> str:
+def offer_text(language: str, live: bool = False) -> str:
     with override("en" if language == "en" else "de"):
+        if live:
+            return _("Of course. I am asking a member of our team to join this chat.")
         return _(
             "Of course. Leave us your message and how we can reach you, and a member of our "
             "team will get back to you."
@@ -45,8 +47,8 @@ def offer_text(language: str) -> str:
 
 
 async def offer_events(turn: Turn) -> AsyncIterator[ChatEvent]:
-    text = offer_text(turn.language)
     options = await sync_to_async(handoff_options)(turn.language)
+    text = offer_text(turn.language, options["live"])
     yield ChatEvent("token", {"text": text})
     yield ChatEvent("handoff", {"reason": "asked", **options})
     message = await Message.objects.acreate(

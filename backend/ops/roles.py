@@ -6,7 +6,8 @@ conversations and feedback, chat texts) and change nothing. Editors manage sourc
 re-index documents, read conversations, edit the chat texts, write knowledge entries, upload files, keep the
 test questions and run evaluations, keep the opening hours and the hand-off settings (ticket
 delivery). Supporters see the hand-offs visitors asked for, with their transcripts and
-delivery logs, and send a failed ticket again; nothing else. Administrators may do everything (users, tokens, settings). A staff user in no group sees nothing in the admin and
+delivery logs, send a failed ticket again, and answer live chats in the inbox
+(``backend.handoff.inbox``, with administrators); nothing else. Administrators may do everything (users, tokens, settings). A staff user in no group sees nothing in the admin and
 gets 403 from every API endpoint: both check the same model permissions
 (``backend.ops.permissions``).
 

@@ -29,6 +29,10 @@ HANDOFF_DELIVERY_RETRIES = envint("HANDOFF_DELIVERY_RETRIES", 8, minimum=0)
 # A visitor's message to the supporters, and how many tickets one conversation may open.
 HANDOFF_MAX_MESSAGE_CHARS = envint("HANDOFF_MAX_MESSAGE_CHARS", 2000, minimum=100)
 HANDOFF_MAX_PER_CONVERSATION = envint("HANDOFF_MAX_PER_CONVERSATION", 3, minimum=1)
+# Live chat: a supporter whose inbox sent no heartbeat for this long is offline; a chat they
+# had taken goes back to waiting. The widget and the inbox poll every HANDOFF_POLL_S seconds.
+HANDOFF_ONLINE_S = envint("HANDOFF_ONLINE_S", 30, minimum=5)
+HANDOFF_POLL_S = envfloat("HANDOFF_POLL_S", 2.0, minimum=0.5)
 
 # --- E-mail (Django's mail settings; the e-mail delivery of tickets uses them) ---------------
 EMAIL_HOST = envstr("EMAIL_HOST", "localhost")

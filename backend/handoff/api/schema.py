@@ -124,8 +124,8 @@ def add_handoff_paths(result, generator, request, public):
             "operationId": "chat_handoff_options_retrieve",
             "summary": "How a person can be reached now",
             "description": "Public (no login). Whether a person may be asked for, whether live "
-            "chat is possible (not yet: always false, the contact form is offered), and the "
-            "consent text; cached for 60 seconds.",
+            "chat is possible now (a supporter online within opening hours; else the contact "
+            "form), and the consent text; cached for 10 seconds.",
             "tags": ["chat"],
             "security": [{}],
             "parameters": [LANGUAGE_PARAMETER],
@@ -142,4 +142,126 @@ def add_handoff_paths(result, generator, request, public):
             },
         }
     }
+    _add_live_paths(paths, schemas)
     return result
+
+
+LIVE_STATE = {
+    "type": "object",
+    "required": ["id", "status", "supporter", "typing", "messages", "poll_s"],
+    "properties": {
+        "id": {"type": "integer"},
+        "conversation_id": {"type": "string", "format": "uuid"},
+        "status": {"type": "string", "enum": ["waiting", "active", "ended"]},
+        "supporter": {"type": "string", "description": "The supporter's name while active."},
+        "ended_by": {"type": "string", "enum": ["", "visitor", "supporter", "assistant"]},
+        "typing": {"type": "boolean", "description": "The supporter is typing."},
+        "messages": {
+            "type": "array",
+            "description": "The supporter's messages after `after`; text, never HTML.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "sender": {"type": "string", "enum": ["supporter"]},
+                    "author": {"type": "string"},
+                    "text": {"type": "string"},
+                    "at": {"type": "string", "format": "date-time"},
+                },
+            },
+        },
+        "poll_s": {"type": "number", "description": "Poll again after this many seconds."},
+    },
+}
+LIVE_WRITE = {
+    "type": "object",
+    "required": ["conversation_id"],
+    "properties": {
+        "conversation_id": {"type": "string", "format": "uuid"},
+        "text": {"type": "string", "maxLength": 2000, "description": "A message to the supporter."},
+        "typing": {"type": "boolean", "description": "true: the visitor is typing."},
+        "end": {"type": "boolean", "description": "true: the visitor leaves the chat."},
+        "after": {"type": "integer"},
+    },
+}
+LIVE_START = {
+    "type": "object",
+    "properties": {
+        "conversation_id": {"type": "string", "format": "uuid", "nullable": True},
+        "language": {"type": "string", "enum": ["de", "en"]},
+        "reason": {"type": "string", "enum": ["asked", "unanswered", "thumbs_down"]},
+    },
+}
+
+
+ID = {"name": "handoff_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _add_live_paths(paths: dict, schemas: dict) -> None:
+    schemas.update(
+        {"LiveChat": LIVE_STATE, "LiveChatWrite": LIVE_WRITE, "LiveChatStart": LIVE_START}
+    )
+    state = {"application/json": {"schema": {"$ref": "#/components/schemas/LiveChat"}}}
+    common = {
+        "tags": ["chat"],
+        "security": [{}],
+    }
+    errors = {
+        **COMMON_ERRORS,
+        "400": {"description": "Invalid request", "content": JSON_ERROR},
+        "404": {"description": "No such live chat in this conversation", "content": JSON_ERROR},
+        "409": {"description": "Ended, or no supporter available", "content": JSON_ERROR},
+    }
+    paths["/api/v1/chat/handoff/live/"] = {
+        "post": {
+            **common,
+            "operationId": "chat_handoff_live_create",
+            "summary": "Wait for a supporter (live chat)",
+            "description": "Public, rate-limited like the chat. 409 no_supporter when nobody is "
+            "online now (offer the form). See docs/api.md.",
+            "requestBody": {
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/LiveChatStart"}}
+                }
+            },
+            "responses": {"201": {"description": "Waiting", "content": state}, **errors},
+        }
+    }
+    paths["/api/v1/chat/handoff/live/{handoff_id}/"] = {
+        "get": {
+            **common,
+            "operationId": "chat_handoff_live_retrieve",
+            "summary": "Poll a live chat",
+            "description": "The status, the supporter's name and new messages; the conversation "
+            "id must be the hand-off's.",
+            "parameters": [
+                ID,
+                {
+                    "name": "conversation_id",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "format": "uuid"},
+                },
+                {"name": "after", "in": "query", "schema": {"type": "integer"}},
+            ],  # fmt: skip
+            "responses": {"200": {"description": "The chat", "content": state}, **errors},
+        },
+        "post": {
+            **common,
+            "operationId": "chat_handoff_live_message_create",
+            "summary": "Write to the supporter, say typing, or leave",
+            "parameters": [ID],
+            "description": "Messages are rate-limited like questions and kept as text.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/LiveChatWrite"}}
+                },
+            },
+            "responses": {
+                "201": {"description": "Sent", "content": state},
+                "200": {"description": "Typing noted, or left", "content": state},
+                **errors,
+            },
+        },
+    }

@@ -72,5 +72,5 @@ async def options(request: HttpRequest) -> HttpResponse:
         return refused
     body = await sync_to_async(handoff_options)(request.GET.get("language", ""))
     response = JsonResponse(body)
-    response["Cache-Control"] = "public, max-age=60"
+    response["Cache-Control"] = "public, max-age=10"  # live: who is online changes
     return with_cors(request, response)

@@ -11,6 +11,7 @@
             (!m.error || typeof m.error === 'string');
         });
         saved.conversationId = typeof saved.conversationId === 'string' ? saved.conversationId : null;
+        saved.live = saved.live && typeof saved.live.id === 'number' ? saved.live : null;
         return saved;
       }
     } catch (e) { /* storage blocked or corrupt: start fresh */ }
@@ -22,7 +23,7 @@
     try {
       var messages = state.messages.filter(function (m) { return !m.pending; }).slice(-MAX_STORED);
       localStorage.setItem(STORE_KEY, JSON.stringify({
-        conversationId: state.conversationId, messages: messages
+        conversationId: state.conversationId, messages: messages, live: state.live
       }));
     } catch (e) { /* private mode or quota: the chat still works, it is just not kept */ }
   }
@@ -100,6 +101,7 @@
       return el('div', { class: 'msg user' }, [el('span', { class: 'sr', text: T.you + ': ' }), message.text]);
     }
     if (message.handoff) return handoffNode(message);
+    if (message.live) return liveNode(message);
     var sources = Array.isArray(message.sources) ? message.sources : [];
     var body = el('div', { class: 'body' });
     if (message.text) body.appendChild(markdown(message.text, sources));

@@ -1,8 +1,9 @@
   // widget.js part 5 of 7, inside the closure part 1 opens (backend/widget/views.py joins them).
   // ---- hand-off to a person: the offer, the contact form, sending it ----------------------
   // Offered by the header's person button at any time, under "I don't know" and after a
-  // thumbs-down, and when the server recognises "talk to a human" (a `handoff` event). Until
-  // live chat exists the server always says live: false, so the visitor gets the form.
+  // thumbs-down, and when the server recognises "talk to a human" (a `handoff` event). With a
+  // supporter online within opening hours the server says live: true and the visitor waits for
+  // a supporter in this panel (the live chat below); otherwise they get the form.
   var handoffOptions = null; // GET api/v1/chat/handoff/options/: enabled, live, consent_text
 
   function loadHandoffOptions() {
@@ -29,6 +30,14 @@
   function askForPerson(reason, offered) {
     if (offered && typeof offered === 'object') handoffOptions = offered;
     if (panel.hidden) open(false);
+    // who is online changes: ask again, unless the chat's handoff event just said it
+    (offered ? Promise.resolve(handoffOptions) : loadHandoffOptions()).then(function (now) {
+      if (now && now.live && !liveOpen()) startLive(reason || 'asked');
+      else if (!liveOpen()) showForm(reason);
+    });
+  }
+
+  function showForm(reason) {
     var current = state.messages.filter(function (m) { return m.handoff === 'form'; })[0];
     if (!current) {
       current = { role: 'assistant', text: '', handoff: 'form', reason: reason || 'asked' };
@@ -133,3 +142,119 @@
     }
   }
 
+
+  // ---- live chat with a supporter: polled over plain HTTP (docs/operators.md, "Live chat") --
+  // state.live = { id, after, status, supporter }: kept with the conversation, so a page change
+  // goes on polling. Messages are text: a supporter's reply becomes a text node, never HTML.
+  var livePoll = null, liveTyping = null, lastTypingSent = 0;
+  var LIVE_URL = API + 'api/v1/chat/handoff/live/';
+
+  function liveOpen() { return !!(state.live && (state.live.status === 'waiting' || state.live.status === 'active')); }
+
+  function liveNode(message) {
+    if (message.live === 'status') return el('div', { class: 'msg bot live-status' }, [el('p', { class: 'hint', text: message.text })]);
+    return el('div', { class: 'msg bot live' }, [
+      el('span', { class: 'sr', text: (message.author || T.supporter) + ': ' }),
+      el('p', { class: 'hint', text: message.author || T.supporter }), el('p', { text: message.text })
+    ]);
+  }
+
+  function liveStatus(text) {
+    append({ role: 'assistant', text: text, live: 'status' });
+    announce(text);
+  }
+
+  function liveCall(method, body) {
+    var id = state.live.id, query = '?conversation_id=' + encodeURIComponent(state.conversationId || '') + '&after=' + (state.live.after || 0);
+    return fetch(LIVE_URL + (id ? id + '/' : '') + (method === 'GET' ? query : ''), method === 'GET' ? { credentials: 'omit' } : {
+      method: 'POST', mode: 'cors', credentials: 'omit', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(Object.assign({ conversation_id: state.conversationId, after: state.live.after || 0 }, body))
+    }).then(function (response) {
+      return response.json().then(function (value) { return { ok: response.ok, status: response.status, body: value }; },
+        function () { return { ok: false, status: response.status, body: null }; });
+    });
+  }
+
+  function applyLive(value) {
+    if (!value || !state.live) return;
+    var live = state.live, before = live.status, who = live.supporter;
+    if (value.conversation_id) state.conversationId = String(value.conversation_id);
+    live.id = value.id;
+    showTyping(false); // below the newest line, when still typing
+    (value.messages || []).forEach(function (m) {
+      if (m.id <= (live.after || 0)) return;
+      live.after = m.id;
+      append({ role: 'assistant', text: String(m.text), live: 'supporter', author: String(m.author || '') });
+      announce(String(m.text));
+    });
+    live.status = value.status;
+    live.supporter = value.supporter || '';
+    if (value.status === 'waiting' && before !== 'waiting') liveStatus(T.liveWaiting);
+    else if (value.status === 'active' && (before !== 'active' || who !== live.supporter)) {
+      liveStatus(T.liveActive.replace('%s', live.supporter || T.supporter));
+    } else if (value.status === 'ended' && before !== 'ended') {
+      liveStatus(value.ended_by === 'assistant' ? T.liveHandedBack : value.ended_by === 'visitor' ? T.liveLeft : T.liveEnded);
+    }
+    showTyping(!!value.typing);
+    save();
+    schedulePoll(value.poll_s);
+  }
+
+  function showTyping(on) {
+    if (on && !liveTyping) {
+      liveTyping = el('div', { class: 'msg bot typing', 'aria-live': 'polite' }, [el('p', { class: 'thinking', text: T.liveTyping })]);
+      log.appendChild(liveTyping);
+      scrollDown();
+    } else if (!on && liveTyping) {
+      if (liveTyping.parentNode) liveTyping.parentNode.removeChild(liveTyping);
+      liveTyping = null;
+    }
+  }
+
+  function schedulePoll(seconds) {
+    clearTimeout(livePoll);
+    if (!liveOpen()) return showTyping(false);
+    livePoll = setTimeout(function () {
+      liveCall('GET').then(function (result) { return result.ok ? applyLive(result.body) : liveGone(result); },
+        function () { schedulePoll(5); });
+    }, Math.max(500, (seconds || 2) * 1000));
+  }
+
+  function liveGone(result) {
+    if (result.status === 404) { state.live.status = 'ended'; save(); return liveStatus(T.liveEnded); }
+    schedulePoll(5);
+  }
+
+  function startLive(reason, again) {
+    if (liveOpen()) return;
+    state.live = { id: 0, after: 0, status: '', supporter: '' };
+    liveCall('POST', { language: lang, reason: reason }).then(function (result) {
+      if (result.ok) return applyLive(result.body);
+      state.live = null;
+      if (result.status === 404 && !again) { // expired on the server: a new conversation
+        state.conversationId = null;
+        return startLive(reason, true);
+      }
+      if (result.body && result.body.code === 'no_supporter') return showForm(reason); // gone meanwhile
+      liveStatus(errorText(result.status, result.body, 0));
+    }, function () { state.live = null; liveStatus(T.offline); });
+  }
+
+  function sendLive(text) {
+    append({ role: 'user', text: text });
+    liveCall('POST', { text: text }).then(function (result) {
+      if (result.ok) return applyLive(result.body);
+      liveStatus(errorText(result.status, result.body, parseInt(result.body && result.body.retry_after, 10)));
+    }, function () { liveStatus(T.offline); });
+  }
+
+  function endLive() {
+    clearTimeout(livePoll);
+    liveCall('POST', { end: true }).catch(function () { /* gone: the supporter sees it end by timeout */ });
+  }
+
+  input.addEventListener('input', function () {
+    if (!state.live || state.live.status !== 'active' || Date.now() - lastTypingSent < 3000) return;
+    lastTypingSent = Date.now();
+    liveCall('POST', { typing: true }).catch(function () { /* only a hint */ });
+  });

@@ -13,6 +13,7 @@
     if (!question || busy) return;
     input.value = '';
     input.style.height = '';
+    if (liveOpen()) return sendLive(question);
     ask(question);
   }
 
@@ -200,7 +201,8 @@
   function newConversation() {
     if (busy) busy.abort();
     setBusy(null);
-    state = { conversationId: null, messages: [] };
+    if (liveOpen()) endLive();
+    state = { conversationId: null, messages: [], live: null };
     save();
     renderAll();
     announce(T.newChatDone);

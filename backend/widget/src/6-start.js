@@ -42,4 +42,5 @@
   }
   loadConfig();
   loadHandoffOptions();
+  if (liveOpen()) schedulePoll(0.5); // a page change in the middle of a live chat
 })();
