@@ -171,6 +171,7 @@ def crawl_config(run: CrawlRun) -> CrawlConfig:
         render=source.render,
         browser_path=settings.CRAWLER_BROWSER,
         render_timeout_s=settings.CRAWLER_RENDER_TIMEOUT,
+        nice=settings.CRAWLER_NICE,
         concurrency_per_host=source.concurrency_per_host,
         download_delay=source.download_delay,
         politeness_redis_url=settings.REDIS_URL,

@@ -209,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         watch_lifeline()
     payload = json.loads(text)
     config = CrawlConfig.from_dict(payload["crawl"])
+    if config.nice:
+        os.nice(config.nice)  # a warm spare learns it only now; one crawl per process
     page_store_config = PageStoreConfig(**payload["page_store"])
     fd = args.events_fd if args.events_fd is not None else payload.get("events_fd", 1)
     with os.fdopen(fd, "w", encoding="utf-8", closefd=fd > 2) as stream:

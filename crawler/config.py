@@ -111,6 +111,9 @@ class CrawlConfig:
     render_timeout_s: float = 20.0
     render_pages_per_browser: int = 100
     render_concurrency: int = 2
+    # CPU priority of the crawl process (os.nice, 0-19): above 0, the web process and the
+    # indexing threads beside it come first when the cores are busy (crawler.child)
+    nice: int = 0
     concurrency_per_host: int = 2
     download_delay: float = 1.0
     # redis:// URL shared by all crawl processes: delay and concurrency per host then hold
@@ -188,6 +191,8 @@ class CrawlConfig:
         for name in ("render_timeout_s", "render_pages_per_browser", "render_concurrency"):
             if getattr(self, name) <= 0:
                 raise CrawlConfigError(f"{name}: must be greater than 0")
+        if not 0 <= self.nice <= 19:
+            raise CrawlConfigError("nice: from 0 to 19")
         if self.max_revisit_days <= 0:
             raise CrawlConfigError("max_revisit_days: must be greater than 0")
         if self.request_timeout_s <= 0:

@@ -2,7 +2,10 @@
 
 Without a broker, ``workers.dispatch`` hands tasks here. Each queue gets its own thread, so a
 long crawl never holds up indexing, and the task functions run exactly as under Celery (through
-``Task.apply``). Queued tasks live in memory: a process that stops loses what was not yet run;
+``Task.apply``). The ``rag`` queue gets ``INDEXING_THREADS`` threads: the embedding model's
+matrix products release Python's lock, so a second thread nearly doubles what a 2-core machine
+indexes (tests/bench/bench_scale.py). A Document's tasks always go to the same one of them, so
+its ingest and deletion run in the order they were sent, as with one thread. Queued tasks live in memory: a process that stops loses what was not yet run;
 ``manage.py serve`` sends it again at its next start (backend.ops.recovery), and the design's
 idempotent tasks make a rerun safe.
 """
@@ -15,22 +18,40 @@ import queue
 import threading
 from dataclasses import dataclass, field
 
-from workers.names import ALL_QUEUES, queue_of
+from workers.names import ALL_QUEUES, Queue, Task, queue_of
 
 logger = logging.getLogger(__name__)
+
+# Tasks whose first argument is a Document's id: one Document's tasks share a thread.
+_BY_DOCUMENT = frozenset({Task.INGEST_DOCUMENT, Task.DELETE_DOCUMENT})
+
+
+@dataclass
+class _Thread:
+    jobs: queue.Queue = field(default_factory=queue.Queue)
+    thread: threading.Thread | None = None
 
 
 @dataclass
 class _Lane:
     name: str
-    jobs: queue.Queue = field(default_factory=queue.Queue)
-    thread: threading.Thread | None = None
-    busy: bool = False
+    threads: list[_Thread]
+
+    def pick(self, task_name: str, args: tuple, kwargs: dict) -> _Thread:
+        """The thread for a task: by Document for a Document's tasks, else the first."""
+        if len(self.threads) > 1 and task_name in _BY_DOCUMENT:
+            key = args[0] if args else kwargs.get("document_id", 0)
+            if isinstance(key, int):
+                return self.threads[key % len(self.threads)]
+        return self.threads[0]
 
 
 class InProcessWorker:
-    def __init__(self, queues: tuple[str, ...] = ALL_QUEUES):
-        self._lanes = {name: _Lane(name) for name in queues}
+    def __init__(self, queues: tuple[str, ...] = ALL_QUEUES, *, rag_threads: int = 1):
+        self._lanes = {
+            name: _Lane(name, [_Thread() for _ in range(rag_threads if name == Queue.RAG else 1)])
+            for name in queues
+        }
         self._started = False
         self._start_lock = threading.Lock()
         self._beat_stopped = threading.Event()
@@ -44,12 +65,17 @@ class InProcessWorker:
             for module in TASK_MODULES:
                 importlib.import_module(module)
             for lane in self._lanes.values():
-                lane.thread = threading.Thread(
-                    target=self._consume, args=(lane,), name=f"lotse-{lane.name}", daemon=True
-                )
-                lane.thread.start()
+                for number, slot in enumerate(lane.threads):
+                    name = f"lotse-{lane.name}" + (f"-{number + 1}" if number else "")
+                    slot.thread = threading.Thread(
+                        target=self._consume, args=(slot,), name=name, daemon=True
+                    )
+                    slot.thread.start()
             self._started = True
-            logger.info("in-process worker started for queues %s", ", ".join(self._lanes))
+            logger.info(
+                "in-process worker started for queues %s",
+                ", ".join(f"{n} ({len(lane.threads)} threads)" for n, lane in self._lanes.items()),
+            )
 
     def submit(
         self,
@@ -61,12 +87,13 @@ class InProcessWorker:
     ) -> None:
         self.start()
         job = (task_name, args, kwargs)
+        jobs = self._lanes[queue_name].pick(task_name, args, kwargs).jobs
         if countdown:
-            timer = threading.Timer(countdown, self._lanes[queue_name].jobs.put, args=(job,))
+            timer = threading.Timer(countdown, jobs.put, args=(job,))
             timer.daemon = True
             timer.start()
         else:
-            self._lanes[queue_name].jobs.put(job)
+            jobs.put(job)
 
     def start_beat(self, *, first_delay: float = 60.0) -> None:
         """Run the Celery beat schedule (workers/app.py) in a timer thread: the embedded
@@ -95,10 +122,18 @@ class InProcessWorker:
         timer.start()
 
     def alive(self) -> dict[str, bool]:
-        return {n: bool(lane.thread and lane.thread.is_alive()) for n, lane in self._lanes.items()}
+        """Per queue: whether every one of its threads runs."""
+        return {
+            n: all(slot.thread is not None and slot.thread.is_alive() for slot in lane.threads)
+            for n, lane in self._lanes.items()
+        }
 
     def idle(self) -> bool:
-        return all(lane.jobs.unfinished_tasks == 0 for lane in self._lanes.values())
+        return all(
+            slot.jobs.unfinished_tasks == 0
+            for lane in self._lanes.values()
+            for slot in lane.threads
+        )
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until every queue is drained (a task may enqueue further tasks)."""
@@ -111,17 +146,17 @@ class InProcessWorker:
             time.sleep(0.05)
         return self.idle()
 
-    def _consume(self, lane: _Lane) -> None:
-        from django.db import close_old_connections
-
+    def _consume(self, slot: _Thread) -> None:
         from workers.app import app
 
         while True:
-            task_name, args, kwargs = lane.jobs.get()
+            task_name, args, kwargs = slot.jobs.get()
+            failed = True
             try:
-                close_old_connections()
+                _drop_unusable_connections()
                 result = app.tasks[task_name].apply(args=args, kwargs=kwargs)
-                if result.failed():
+                failed = result.failed()
+                if failed:
                     logger.error(
                         "task %s failed in-process: %s\n%s",
                         task_name,
@@ -131,8 +166,29 @@ class InProcessWorker:
             except Exception:
                 logger.exception("task %s crashed in-process", task_name)
             finally:
-                close_old_connections()
-                lane.jobs.task_done()
+                if failed:
+                    _close_connections()
+                slot.jobs.task_done()
+
+
+# A thread keeps its database connection from task to task (opening one per task was a tenth
+# of what indexing a small page costs on SQLite); one a failed task used, or one that stopped
+# answering (a MySQL server's wait_timeout), is closed and the next query opens a new one.
+
+
+def _drop_unusable_connections() -> None:
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and not conn.is_usable():
+            conn.close()
+
+
+def _close_connections() -> None:
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.close()
 
 
 _worker: InProcessWorker | None = None
@@ -143,5 +199,7 @@ def get_worker() -> InProcessWorker:
     global _worker
     with _worker_lock:
         if _worker is None:
-            _worker = InProcessWorker()
+            from django.conf import settings
+
+            _worker = InProcessWorker(rag_threads=settings.INDEXING_THREADS)
         return _worker

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from django.db import OperationalError
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -44,7 +45,8 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
     """Index the stored page of a Document. Returns the Document's new status."""
     from rag.ingest import ingest
 
-    doc = Document.objects.filter(pk=document_id).first()
+    # the source's kind in the same query (one query less per page on a large crawl)
+    doc = Document.objects.filter(pk=document_id).annotate(source_kind=F("source__kind")).first()
     if doc is None:
         logger.info("document %s is gone; nothing to index", document_id)
         return "missing"
@@ -72,9 +74,7 @@ def ingest_document(document_id: int, content_hash: str = "") -> str:
             stale_slots=doc.chunk_slots,
             before_write=lambda count: _reserve_slots(doc, count),
             # a wiki's sections have stable anchors: citations link to the section
-            link_sections=Source.objects.filter(
-                pk=doc.source_id, kind=Source.Kind.MEDIAWIKI
-            ).exists(),
+            link_sections=doc.source_kind == Source.Kind.MEDIAWIKI,
         )
     except PermanentError as exc:
         _remove_chunks(doc)  # an unreadable new version must not leave the old one findable

@@ -8,6 +8,7 @@ switches each part to its real server. The choice is made here, once.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -152,6 +153,9 @@ TASKS_EMBEDDED = not CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # How long a fan-out message may wait in a queue before it is dropped unrun (seconds).
 TASK_EXPIRES = envint("LOTSE_TASK_EXPIRES", 6 * 3600, minimum=60)
+# Threads of the in-process worker that index (the embedded default; with a broker, the
+# rag workers' --concurrency decides): one per core, at most four (workers/inprocess.py).
+INDEXING_THREADS = envint("INDEXING_THREADS", min(4, os.cpu_count() or 1), minimum=1)
 
 # --- Indexing --------------------------------------------------------------------------------
 # Parse results cached by content hash + parser version: re-chunking never re-parses.

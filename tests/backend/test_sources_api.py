@@ -138,3 +138,12 @@ def test_run_log_filters_by_outcome(staff_api, source):
     assert body["count"] == 1
     assert body["results"][0]["reason"] == "robots_disallowed"
     assert staff_api.get("/api/v1/runs/", {"source": source.pk}).json()["count"] == 1
+
+
+def test_crawls_run_at_the_operators_cpu_priority(source, settings):
+    from backend.wiring import crawl_config
+
+    run = CrawlRun.objects.create(source=Source.objects.get(pk=source.pk))
+    assert crawl_config(run).nice == 10  # the default: answers and indexing come first
+    settings.CRAWLER_NICE = 0
+    assert crawl_config(run).nice == 0

@@ -28,8 +28,9 @@ the last ``--step`` documents within 30 % of the first, and >= 50 pages/s end to
 * ``--dense minilm``: also dense vectors from the bundled all-MiniLM-L6-v2 (the
   local-embeddings extra); ``--env`` passes any other setting (another dense model).
 
-Two rag workers on a broker need a Qdrant server: local mode lets one process open the store
-(see docs/scaling.md). ``--env QDRANT_URL=... --env CELERY_BROKER_URL=...`` points the crawl
+The embedded default indexes in ``INDEXING_THREADS`` threads of one process (one per core);
+two rag worker *processes* on a broker need a Qdrant server: local mode lets one process open
+the store (see docs/scaling.md). ``--env QDRANT_URL=... --env CELERY_BROKER_URL=...`` points the crawl
 at them; the workers are then the operator's (``celery -A workers.app worker -Q rag``).
 """
 
@@ -128,8 +129,9 @@ def write_pdf_site(folder: Path, pdf_dir: Path, count: int) -> None:
     )
 
 
-def indexed_times(var: Path) -> tuple[list[datetime], dict[str, int], datetime | None]:
-    """Sorted last_indexed_at of indexed Documents, counts by status, the crawl's start."""
+def indexed_times(var: Path) -> tuple[list[datetime], dict, datetime | None, datetime | None]:
+    """Sorted last_indexed_at of indexed Documents, counts by status, the crawl's start and
+    end (the crawl itself: fetching and storing; indexing goes on after it)."""
     with sqlite3.connect(var / "lotse.sqlite3") as db:
         times = [
             datetime.fromisoformat(row[0]).replace(tzinfo=UTC)
@@ -139,8 +141,11 @@ def indexed_times(var: Path) -> tuple[list[datetime], dict[str, int], datetime |
             )
         ]
         counts = dict(db.execute("SELECT status, COUNT(*) FROM documents_document GROUP BY 1"))
-        (started,) = db.execute("SELECT MIN(started_at) FROM sources_crawlrun").fetchone()
-    return times, counts, datetime.fromisoformat(started).replace(tzinfo=UTC) if started else None
+        started, finished = db.execute(
+            "SELECT MIN(started_at), MAX(finished_at) FROM sources_crawlrun"
+        ).fetchone()
+    as_time = lambda value: datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None  # noqa: E731
+    return times, counts, as_time(started), as_time(finished)
 
 
 def rates(times: list[datetime], step: int) -> list[tuple[int, int, float]]:
@@ -286,8 +291,8 @@ def main() -> None:
     if crawl.returncode != 0:
         raise SystemExit(f"the crawl failed:\n{out}\n{err[-3000:]}")
     report = json.loads(out)
-    times, counts, crawl_started = indexed_times(var)
-    print_crawl(kind, args, env, report, counts, times, crawl_started, wall, cpu)
+    times, counts, crawl_started, crawl_finished = indexed_times(var)
+    print_crawl(kind, args, env, report, counts, times, (crawl_started, crawl_finished), wall, cpu)
     served = serve_and_ask(env, args.questions)
     print_served(var, peak, served)
     rate_rows = rates(times, args.step)
@@ -300,9 +305,14 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def print_crawl(kind, args, env, report, counts, times, crawl_started, wall, cpu) -> None:
+def print_crawl(kind, args, env, report, counts, times, crawl, wall, cpu) -> None:
     """The crawl's table, printed before serving (a failure there keeps these numbers)."""
-    print(f"\n{kind}, embedded default, dense: {args.dense or env.get('EMBEDDING_MODEL', 'none')}")
+    crawl_started, crawl_finished = crawl
+    dense = env.get("EMBEDDING_MODEL") or (
+        "none" if env.get("EMBEDDING_PROVIDER") == "none" else "bundled use-multilingual-v3"
+    )
+    threads = env.get("INDEXING_THREADS", "one per core (at most 4)")
+    print(f"\n{kind}, embedded default, dense: {dense}, indexing threads: {threads}")
     print(f"crawl counters: {report['counters']}; documents: {counts}")
     print("\n| documents | pages/s |\n|---|---:|")
     for first, last, rate in rates(times, args.step):
@@ -311,6 +321,9 @@ def print_crawl(kind, args, env, report, counts, times, crawl_started, wall, cpu
         seconds = (times[-1] - crawl_started).total_seconds()
         print(f"\nend to end: {len(times):,} documents in {seconds:.0f} s = "
               f"{len(times) / seconds:.1f} pages/s (command wall time {wall:.0f} s)")  # fmt: skip
+        if crawl_finished:
+            print(f"the crawl itself (fetch, store, change detection) ended after "
+                  f"{(crawl_finished - crawl_started).total_seconds():.0f} s")  # fmt: skip
         print(f"CPU time of the crawl command and its children: {cpu:.0f} s = "
               f"{1000 * cpu / max(1, len(times)):.1f} ms per document (the machine's load "
               f"only stretches the wall time)")  # fmt: skip

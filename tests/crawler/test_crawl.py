@@ -230,3 +230,16 @@ def test_loopback_is_refused_without_allowed_networks(tmp_path):
     (event,) = [e for e in events if e["event"] == "url"]
     assert event["outcome"] == "skipped"
     assert event["reason"].startswith("refused_address: loopback")
+
+
+@pytest.mark.parametrize("nice", [0, 7])
+def test_the_crawl_process_runs_at_the_configured_priority(tmp_path, nice):
+    """CRAWLER_NICE: a crawl competing for the cores yields them to answers and indexing."""
+    import os
+
+    store_config = PageStoreConfig(url="", database="lotse", path=str(tmp_path / "ps"))
+    with Site({"/": html("Home")}) as site:
+        _, events = crawl(config_for(site, nice=nice), store_config)
+    (started,) = [e for e in events if e["event"] == "started"]
+    assert started["nice"] == min(19, os.nice(0) + nice)
+    assert started["pid"] != os.getpid()
