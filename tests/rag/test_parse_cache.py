@@ -42,10 +42,10 @@ def test_text_with_lone_surrogates_is_cached_exactly(tmp_path):
 
 
 def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch, caplog):
-    def broken_dump(*args, **kwargs):
+    def broken_dumps(*args, **kwargs):
         raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
 
-    monkeypatch.setattr(cache.json, "dump", broken_dump)
+    monkeypatch.setattr(cache.json, "dumps", broken_dumps)
     cache.store(str(tmp_path), "cd" + "0" * 62, document("x"))  # does not raise
     assert temp_files(tmp_path) == []
     assert "could not write parse cache entry" in caplog.text
