@@ -5,9 +5,10 @@ long crawl never holds up indexing, and the task functions run exactly as under 
 ``Task.apply``). The ``rag`` queue gets ``INDEXING_THREADS`` threads: the embedding model's
 matrix products release Python's lock, so a second thread nearly doubles what a 2-core machine
 indexes (tests/bench/bench_scale.py). A Document's tasks always go to the same one of them, so
-its ingest and deletion run in the order they were sent, as with one thread. Queued tasks live in memory: a process that stops loses what was not yet run;
-``manage.py serve`` sends it again at its next start (backend.ops.recovery), and the design's
-idempotent tasks make a rerun safe.
+its ingest and deletion run in the order they were sent, as with one thread. Queued tasks
+live in memory: a process that stops loses what was not yet run; ``manage.py serve`` sends it
+again at its next start (backend.ops.recovery), and the design's idempotent tasks make a rerun
+safe.
 """
 
 from __future__ import annotations
